@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what building, packaging and testing `socket` needs on a fresh Debian/Ubuntu machine,
+# skipping whatever is already there:
+#   - Debian packages: musl-tools (x86_64 static builds), gcc-aarch64-linux-gnu (arm64 builds with C code),
+#     chromium (the browser test of examples/echo)
+#   - Rust targets: x86_64-unknown-linux-musl, aarch64-unknown-linux-musl
+#   - moto[server], the local AWS implementation the deploy tests run against, in target/moto-venv
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else
+    echo "setup: need root to run: $*" >&2; return 1; fi
+}
+
+missing=()
+command -v musl-gcc >/dev/null || missing+=(musl-tools)
+command -v aarch64-linux-gnu-gcc >/dev/null || missing+=(gcc-aarch64-linux-gnu)
+command -v chromium >/dev/null || missing+=(chromium)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if command -v rustup >/dev/null; then
+  installed=$(rustup target list --installed)
+  for target in x86_64-unknown-linux-musl aarch64-unknown-linux-musl; do
+    grep -qx "$target" <<<"$installed" || rustup target add "$target"
+  done
+fi
+
+venv=target/moto-venv
+if [ ! -x "$venv/bin/moto_server" ]; then
+  echo "setup: installing moto[server] into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]'
+fi
+echo "setup: ready"
