@@ -1,0 +1,374 @@
+//! `socket-bench runtime`: the same WebSocket MESSAGE event fed through the Runtime API to
+//! several Lambda binaries (the `examples/echo` bootstrap and the bare `lambda_runtime` baseline),
+//! alternating between them so both see the same machine conditions.
+//!
+//! Per binary: cold start (process spawn → its first `/next`), per-invocation time (event handed
+//! out on `/next` → response posted, which includes the handler's POST to the management
+//! endpoint), and wall time per invocation over a sequential run.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use tokio::process::Command;
+
+use crate::runtime_api::{ApiEvent, Invocation, RuntimeApi};
+use crate::stats::{median, Summary};
+use crate::websocket_event::{message_event, STAGE};
+
+/// How long one instance may stay silent (no `/next`, no response) before it counts as stuck.
+const SILENCE_LIMIT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub label: String,
+    pub binary: PathBuf,
+}
+
+#[derive(Debug, Clone)]
+pub struct RuntimeBench {
+    pub candidates: Vec<Candidate>,
+    /// Invocations per binary, split evenly over the rounds.
+    pub invocations: usize,
+    pub rounds: usize,
+    pub cold_starts: usize,
+    /// Where each instance's stdout/stderr go (one file per binary, overwritten per instance).
+    pub log_dir: PathBuf,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CandidateReport {
+    pub label: String,
+    pub binary: String,
+    pub binary_bytes: u64,
+    pub cold_start: Summary,
+    pub invocation: Summary,
+    /// Wall time per invocation of each round, in microseconds.
+    pub round_wall_us: Vec<f64>,
+    pub wall_per_invocation_us: f64,
+    pub completed: usize,
+    pub failed: usize,
+    pub first_failure: Option<String>,
+    pub echo_mismatches: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RuntimeReport {
+    pub kind: String,
+    pub invocations: usize,
+    pub rounds: usize,
+    pub cold_starts: usize,
+    pub candidates: Vec<CandidateReport>,
+    /// First candidate ÷ second: per-invocation p50, wall per invocation, cold start p50.
+    pub invocation_p50_ratio: Option<f64>,
+    pub wall_ratio: Option<f64>,
+    pub cold_start_ratio: Option<f64>,
+}
+
+/// What one function instance did.
+struct Instance {
+    cold_start: Duration,
+    invocation_times: Vec<Duration>,
+    wall: Duration,
+    failed: usize,
+    first_failure: Option<String>,
+    echo_mismatches: usize,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InstanceError {
+    #[error("could not start the Runtime API: {0}")]
+    Api(std::io::Error),
+    #[error("could not start {binary}: {source}")]
+    Spawn {
+        binary: String,
+        source: std::io::Error,
+    },
+    #[error("{binary} exited with {status} before finishing (its output is in {log})")]
+    Exited {
+        binary: String,
+        status: std::process::ExitStatus,
+        log: String,
+    },
+    #[error("{binary} reported an initialisation error: {body}")]
+    Init { binary: String, body: String },
+    #[error("{binary} went silent for {SILENCE_LIMIT:?} after {completed} invocations (its output is in {log})")]
+    Silent {
+        binary: String,
+        completed: usize,
+        log: String,
+    },
+}
+
+impl RuntimeBench {
+    pub async fn run(&self) -> Result<RuntimeReport, InstanceError> {
+        std::fs::create_dir_all(&self.log_dir).ok();
+        let rounds = self.rounds.max(1);
+        let per_round = self.invocations.div_ceil(rounds);
+        let mut acc: Vec<Accumulated> = self
+            .candidates
+            .iter()
+            .map(|_| Accumulated::default())
+            .collect();
+
+        // Warm the page cache: the first spawn of a binary reads it from disk.
+        for candidate in &self.candidates {
+            self.instance(candidate, 1).await?;
+        }
+        // Alternate the order each round so neither binary always runs second.
+        for round in 0..rounds {
+            for index in order(self.candidates.len(), round) {
+                let instance = self.instance(&self.candidates[index], per_round).await?;
+                acc[index].add_run(instance, per_round);
+            }
+        }
+        for spawn in 0..self.cold_starts {
+            for index in order(self.candidates.len(), spawn) {
+                let instance = self.instance(&self.candidates[index], 0).await?;
+                acc[index].cold_starts.push(instance.cold_start);
+            }
+        }
+
+        let candidates: Vec<CandidateReport> = self
+            .candidates
+            .iter()
+            .zip(acc)
+            .map(|(candidate, acc)| acc.report(candidate))
+            .collect();
+        let ratio = |pick: fn(&CandidateReport) -> f64| match candidates.as_slice() {
+            [first, second, ..] => Some(pick(first) / pick(second)),
+            _ => None,
+        };
+        Ok(RuntimeReport {
+            kind: "runtime".into(),
+            invocations: per_round * rounds,
+            rounds,
+            cold_starts: self.cold_starts,
+            invocation_p50_ratio: ratio(|c| c.invocation.p50_ms),
+            wall_ratio: ratio(|c| c.wall_per_invocation_us),
+            cold_start_ratio: ratio(|c| c.cold_start.p50_ms),
+            candidates,
+        })
+    }
+
+    /// Spawns one instance of `candidate`, feeds it `invocations` events, then kills it.
+    async fn instance(
+        &self,
+        candidate: &Candidate,
+        invocations: usize,
+    ) -> Result<Instance, InstanceError> {
+        let binary = candidate.binary.display().to_string();
+        let log = self.log_dir.join(format!("{}.log", candidate.label));
+        let log_name = log.display().to_string();
+        let (api, mut events) = RuntimeApi::start(STAGE).await.map_err(InstanceError::Api)?;
+        for seq in 0..invocations {
+            api.push(invocation(seq));
+        }
+        let mut command = lambda_command(&candidate.binary, &api, &log).map_err(|source| {
+            InstanceError::Spawn {
+                binary: binary.clone(),
+                source,
+            }
+        })?;
+        let spawned = Instant::now();
+        let mut child = command.spawn().map_err(|source| InstanceError::Spawn {
+            binary: binary.clone(),
+            source,
+        })?;
+
+        let mut first_next = None;
+        let mut last_completion = None;
+        let mut invocation_times = Vec::with_capacity(invocations);
+        let (mut failed, mut echoes) = (0, 0);
+        let mut first_failure = None;
+        while first_next.is_none() || invocation_times.len() + failed < invocations {
+            let event = tokio::select! {
+                event = tokio::time::timeout(SILENCE_LIMIT, events.recv()) => event,
+                status = child.wait() => {
+                    let status = status.map_err(|source| InstanceError::Spawn { binary: binary.clone(), source })?;
+                    return Err(InstanceError::Exited { binary, status, log: log_name });
+                }
+            };
+            match event {
+                Ok(Some(ApiEvent::NextRequested(at))) => {
+                    first_next.get_or_insert(at);
+                }
+                Ok(Some(ApiEvent::Completed { took, at, .. })) => {
+                    invocation_times.push(took);
+                    last_completion = Some(at);
+                }
+                Ok(Some(ApiEvent::Failed { body })) => {
+                    failed += 1;
+                    first_failure.get_or_insert(body);
+                }
+                Ok(Some(ApiEvent::Posted { matches, .. })) => echoes += usize::from(matches),
+                Ok(Some(ApiEvent::InitError(body))) => {
+                    return Err(InstanceError::Init { binary, body })
+                }
+                Ok(None) | Err(_) => {
+                    return Err(InstanceError::Silent {
+                        binary,
+                        completed: invocation_times.len(),
+                        log: log_name,
+                    })
+                }
+            }
+        }
+        let _ = child.kill().await;
+        // A post that raced the last response still counts.
+        while let Ok(event) = events.try_recv() {
+            if let ApiEvent::Posted { matches: true, .. } = event {
+                echoes += 1;
+            }
+        }
+        drop(api);
+        let first_next = first_next.expect("loop ends after the first /next");
+        // Every completed invocation must have posted exactly its own data back.
+        let echo_mismatches = invocation_times.len().abs_diff(echoes);
+        Ok(Instance {
+            cold_start: first_next - spawned,
+            wall: last_completion
+                .map(|last| last - first_next)
+                .unwrap_or_default(),
+            invocation_times,
+            failed,
+            first_failure,
+            echo_mismatches,
+        })
+    }
+}
+
+/// Candidate indices in round-robin order starting at `round`.
+fn order(count: usize, round: usize) -> Vec<usize> {
+    (0..count).map(|i| (i + round) % count.max(1)).collect()
+}
+
+fn invocation(seq: usize) -> Invocation {
+    let connection_id = format!("conn{seq:08}=");
+    let data = json!({ "c": 0, "seq": seq, "pad": "x".repeat(32) });
+    Invocation {
+        request_id: format!("8f5e2f6a-0000-4000-8000-{seq:012}"),
+        event: Bytes::from(message_event(&connection_id, seq, &data).to_string()),
+        connection_id,
+        expected_echo: data,
+    }
+}
+
+/// The environment Lambda gives a custom runtime, pointed at `api`, with dummy credentials.
+fn lambda_command(binary: &Path, api: &RuntimeApi, log: &Path) -> std::io::Result<Command> {
+    let log_file = File::create(log)?;
+    let mut command = Command::new(binary);
+    command
+        .env_clear()
+        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
+        .env("TZ", ":UTC")
+        .env("AWS_LAMBDA_RUNTIME_API", api.runtime_api_env())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/22/[$LATEST]bench")
+        .env("_HANDLER", "bootstrap")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_DEFAULT_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "AKIDBENCHMARK")
+        .env("AWS_SECRET_ACCESS_KEY", "benchmark-secret")
+        .env("AWS_SESSION_TOKEN", "benchmark-session")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("SOCKET_MANAGEMENT_ENDPOINT", api.management_endpoint())
+        .stdin(Stdio::null())
+        .stdout(log_file.try_clone()?)
+        .stderr(log_file)
+        .kill_on_drop(true);
+    Ok(command)
+}
+
+#[derive(Default)]
+struct Accumulated {
+    cold_starts: Vec<Duration>,
+    invocation_times: Vec<Duration>,
+    round_wall_us: Vec<f64>,
+    failed: usize,
+    first_failure: Option<String>,
+    echo_mismatches: usize,
+    missing_posts: usize,
+}
+
+impl Accumulated {
+    fn add_run(&mut self, instance: Instance, invocations: usize) {
+        let completed = instance.invocation_times.len();
+        if completed > 0 {
+            self.round_wall_us
+                .push(instance.wall.as_secs_f64() * 1e6 / completed as f64);
+        }
+        self.cold_starts.push(instance.cold_start);
+        self.invocation_times.extend(instance.invocation_times);
+        self.failed += instance.failed;
+        if self.first_failure.is_none() {
+            self.first_failure = instance.first_failure;
+        }
+        self.echo_mismatches += instance.echo_mismatches;
+        self.missing_posts += invocations.saturating_sub(completed + instance.failed);
+    }
+
+    fn report(self, candidate: &Candidate) -> CandidateReport {
+        CandidateReport {
+            label: candidate.label.clone(),
+            binary: candidate.binary.display().to_string(),
+            binary_bytes: std::fs::metadata(&candidate.binary)
+                .map(|m| m.len())
+                .unwrap_or(0),
+            cold_start: Summary::of(&self.cold_starts),
+            invocation: Summary::of(&self.invocation_times),
+            wall_per_invocation_us: median(&self.round_wall_us),
+            round_wall_us: self.round_wall_us,
+            completed: self.invocation_times.len(),
+            failed: self.failed + self.missing_posts,
+            first_failure: self.first_failure,
+            echo_mismatches: self.echo_mismatches,
+        }
+    }
+}
+
+impl RuntimeReport {
+    pub fn print(&self) {
+        println!(
+            "runtime: {} invocations per binary in {} alternating rounds, {} cold starts each",
+            self.invocations, self.rounds, self.cold_starts
+        );
+        for c in &self.candidates {
+            println!(
+                "  {label}: per invocation p50 {p50:.1} µs p99 {p99:.1} µs, wall {wall:.1} µs/invocation; \
+                 cold start p50 {c50:.2} ms p99 {c99:.2} ms; {done} done, {failed} failed, {bad} wrong echoes; \
+                 binary {size:.2} MB",
+                label = c.label,
+                p50 = c.invocation.p50_ms * 1000.0,
+                p99 = c.invocation.p99_ms * 1000.0,
+                wall = c.wall_per_invocation_us,
+                c50 = c.cold_start.p50_ms,
+                c99 = c.cold_start.p99_ms,
+                done = c.completed,
+                failed = c.failed,
+                bad = c.echo_mismatches,
+                size = c.binary_bytes as f64 / 1e6,
+            );
+            if let Some(failure) = &c.first_failure {
+                println!("    first failure: {failure}");
+            }
+        }
+        if let (Some(inv), Some(wall), Some(cold)) = (
+            self.invocation_p50_ratio,
+            self.wall_ratio,
+            self.cold_start_ratio,
+        ) {
+            println!(
+                "  ratio {} / {}: per invocation {inv:.3}×, wall {wall:.3}×, cold start {cold:.3}×",
+                self.candidates[0].label, self.candidates[1].label
+            );
+        }
+    }
+}
