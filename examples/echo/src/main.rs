@@ -1,1 +1,62 @@
-fn main() {}
+//! The echo example: every behaviour socket's own tests rely on.
+//!
+//! - `connect` → 200, or 403 when the URL has `?reject=1`
+//! - `echo` (`{"route":"echo","data":X}`) → sends `X` back as a JSON text frame
+//! - `whoami` → sends `{"connectionId": <id>, "stage": <stage>}`
+//! - `fail` → the handler returns an error (500)
+//! - `sleep` (`{"route":"sleep","data":<ms>}`) → waits that long, then sends `{"slept": <ms>}`
+//! - `default` → sends `{"route":"default","body":<raw body>}`; a binary frame's bytes are
+//!   rendered as lossy UTF-8 (invalid sequences become U+FFFD)
+//! - `disconnect` → 200
+
+use std::time::Duration;
+
+use serde_json::{json, Value};
+use socket_runtime::{on, run, Error, Socket};
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() -> Result<(), Error> {
+    on("connect", |_: Value, socket: Socket| async move {
+        if socket.query("reject") == Some("1") {
+            return Ok(403);
+        }
+        Ok(200)
+    });
+    on("echo", |data: Value, socket: Socket| async move {
+        socket.send(&data).await?;
+        Ok(())
+    });
+    on("whoami", |_: Value, socket: Socket| async move {
+        let reply = json!({ "connectionId": socket.connection_id(), "stage": socket.stage() });
+        socket.send(&reply).await?;
+        Ok(())
+    });
+    on("fail", |_: Value, _socket: Socket| async move {
+        Err::<(), _>(Error::msg("the fail route always fails"))
+    });
+    on("sleep", |data: Value, socket: Socket| async move {
+        let millis = data
+            .as_f64()
+            .filter(|millis| *millis >= 0.0)
+            .ok_or_else(|| {
+                Error::msg(format!(
+                    "sleep needs a number of milliseconds as data, got {data}"
+                ))
+            })?;
+        tokio::time::sleep(Duration::from_secs_f64(millis / 1000.0)).await;
+        socket.send(&json!({ "slept": data })).await?;
+        Ok(())
+    });
+    on("default", |_: Value, socket: Socket| async move {
+        let body = String::from_utf8_lossy(socket.body_bytes().unwrap_or_default()).into_owned();
+        socket
+            .send(&json!({ "route": "default", "body": body }))
+            .await?;
+        Ok(())
+    });
+    on(
+        "disconnect",
+        |_: Value, _socket: Socket| async move { Ok(200) },
+    );
+    run().await
+}

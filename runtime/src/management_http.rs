@@ -1,0 +1,296 @@
+//! The production management API client: SigV4-signed HTTP/1 requests over rustls.
+//!
+//! The client is built on the first call, so `connect`/`disconnect` handlers that never send pay
+//! nothing at cold start. Credentials are read from the environment on every call, the way Lambda
+//! provides them (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`).
+
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper::{Method, Request, Uri};
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+
+use crate::management::{ConnectionInfo, Frame, SendError};
+
+/// The signing name of the API Gateway management API.
+const SERVICE: &str = "execute-api";
+
+/// A management call that takes longer than this is reported as a transport error rather than
+/// letting it eat the function's whole timeout.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+
+pub(crate) async fn post(
+    endpoint: &str,
+    connection_id: &str,
+    frame: Frame,
+) -> Result<(), SendError> {
+    let (content_type, body) = match frame {
+        Frame::Text(text) => ("text/plain; charset=utf-8", Bytes::from(text)),
+        Frame::Binary(bytes) => ("application/octet-stream", Bytes::from(bytes)),
+    };
+    call(
+        Method::POST,
+        endpoint,
+        connection_id,
+        body,
+        Some(content_type),
+    )
+    .await
+    .map(|_| ())
+}
+
+pub(crate) async fn delete(endpoint: &str, connection_id: &str) -> Result<(), SendError> {
+    call(Method::DELETE, endpoint, connection_id, Bytes::new(), None)
+        .await
+        .map(|_| ())
+}
+
+pub(crate) async fn get(endpoint: &str, connection_id: &str) -> Result<ConnectionInfo, SendError> {
+    let url = connection_url(endpoint, connection_id);
+    let body = call(Method::GET, endpoint, connection_id, Bytes::new(), None).await?;
+    serde_json::from_slice(&body).map_err(|error| SendError::Transport {
+        url,
+        message: format!("unexpected GET @connections answer: {error}"),
+    })
+}
+
+/// `{endpoint}/@connections/{id}`, the id percent-encoded (ids end in `=`).
+pub(crate) fn connection_url(endpoint: &str, connection_id: &str) -> String {
+    format!(
+        "{}/@connections/{}",
+        endpoint.trim_end_matches('/'),
+        percent_encode(connection_id)
+    )
+}
+
+async fn call(
+    method: Method,
+    endpoint: &str,
+    connection_id: &str,
+    body: Bytes,
+    content_type: Option<&str>,
+) -> Result<Bytes, SendError> {
+    let url = connection_url(endpoint, connection_id);
+    let method_name = static_method_name(&method);
+    let request = signed_request(method, &url, body, content_type)?;
+    let transport_error = |message: String| SendError::Transport {
+        url: url.clone(),
+        message,
+    };
+    let exchange = async {
+        let response = client()?
+            .request(request)
+            .await
+            .map_err(|error| transport_error(error_chain(&error)))?;
+        let status = response.status().as_u16();
+        let body = response
+            .into_body()
+            .collect()
+            .await
+            .map_err(|error| transport_error(error_chain(&error)))?
+            .to_bytes();
+        Ok::<_, SendError>((status, body))
+    };
+    let (status, body) = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
+        .await
+        .map_err(|_| {
+            transport_error(format!("no answer within {}s", REQUEST_TIMEOUT.as_secs()))
+        })??;
+    match status {
+        200..=299 => Ok(body),
+        410 => Err(SendError::Gone {
+            connection_id: connection_id.to_string(),
+        }),
+        _ => Err(SendError::Api {
+            method: method_name,
+            url,
+            status,
+            message: String::from_utf8_lossy(&body).trim().to_string(),
+        }),
+    }
+}
+
+fn client() -> Result<&'static HttpsClient, SendError> {
+    static CLIENT: OnceLock<HttpsClient> = OnceLock::new();
+    if let Some(client) = CLIENT.get() {
+        return Ok(client);
+    }
+    // An explicit provider: works whichever rustls crypto features the rest of the build enables.
+    let https = hyper_rustls::HttpsConnectorBuilder::new()
+        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
+        .map_err(|error| SendError::Transport {
+            url: String::new(),
+            message: format!("TLS setup failed: {error}"),
+        })?
+        .https_or_http()
+        .enable_http1()
+        .build();
+    // A short idle timeout: Lambda freezes the process between invocations, and a pooled
+    // connection the server closed meanwhile would fail the next send.
+    let client = Client::builder(TokioExecutor::new())
+        .pool_idle_timeout(Duration::from_secs(20))
+        .build(https);
+    Ok(CLIENT.get_or_init(|| client))
+}
+
+fn signed_request(
+    method: Method,
+    url: &str,
+    body: Bytes,
+    content_type: Option<&str>,
+) -> Result<Request<Full<Bytes>>, SendError> {
+    let endpoint_error = |reason: String| SendError::Endpoint {
+        endpoint: url.to_string(),
+        reason,
+    };
+    let uri: Uri = url
+        .parse()
+        .map_err(|error| endpoint_error(format!("not a URL ({error})")))?;
+    match uri.scheme_str() {
+        Some("http" | "https") => {}
+        _ => {
+            return Err(endpoint_error(
+                "the scheme must be http:// or https://".into(),
+            ))
+        }
+    }
+    let host = uri
+        .authority()
+        .map(|authority| authority.as_str().to_string())
+        .ok_or_else(|| endpoint_error("no host".into()))?;
+    let identity = credentials()?.into();
+    let region = region(&host);
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(&region)
+        .name(SERVICE)
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .map_err(|error| SendError::Credentials(error.to_string()))?
+        .into();
+    let mut headers = vec![("host", host.as_str())];
+    if let Some(content_type) = content_type {
+        headers.push(("content-type", content_type));
+    }
+    let signable = SignableRequest::new(
+        method.as_str(),
+        url,
+        headers.iter().copied(),
+        SignableBody::Bytes(&body),
+    )
+    .map_err(|error| endpoint_error(error.to_string()))?;
+    let (instructions, _signature) = sign(signable, &params)
+        .map_err(|error| SendError::Credentials(error.to_string()))?
+        .into_parts();
+
+    let mut builder = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", &host);
+    if let Some(content_type) = content_type {
+        builder = builder.header("content-type", content_type);
+    }
+    let mut request = builder
+        .body(Full::new(body))
+        .map_err(|error| endpoint_error(error.to_string()))?;
+    instructions.apply_to_request_http1x(&mut request);
+    Ok(request)
+}
+
+fn credentials() -> Result<Credentials, SendError> {
+    let read = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    let access_key = read("AWS_ACCESS_KEY_ID")
+        .ok_or_else(|| SendError::Credentials("AWS_ACCESS_KEY_ID is not set".into()))?;
+    let secret_key = read("AWS_SECRET_ACCESS_KEY")
+        .ok_or_else(|| SendError::Credentials("AWS_SECRET_ACCESS_KEY is not set".into()))?;
+    Ok(Credentials::new(
+        access_key,
+        secret_key,
+        read("AWS_SESSION_TOKEN"),
+        None,
+        "environment",
+    ))
+}
+
+/// `AWS_REGION` (set by Lambda), else `AWS_DEFAULT_REGION`, else the region in an
+/// `{api}.execute-api.{region}.amazonaws.com` host, else `us-east-1`.
+fn region(host: &str) -> String {
+    let read = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
+    read("AWS_REGION")
+        .or_else(|| read("AWS_DEFAULT_REGION"))
+        .or_else(|| {
+            let mut labels = host.split('.');
+            labels.next()?;
+            (labels.next()? == "execute-api").then(|| labels.next().map(str::to_string))?
+        })
+        .unwrap_or_else(|| "us-east-1".to_string())
+}
+
+fn static_method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::POST => "POST",
+        Method::DELETE => "DELETE",
+        _ => "GET",
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+fn percent_encode(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len());
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+/// An error and its causes on one line (hyper's top-level messages alone say little).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connection_ids_are_percent_encoded() {
+        assert_eq!(
+            connection_url("http://127.0.0.1:3111/dev/", "L0SM9cOFvHcCIhw="),
+            "http://127.0.0.1:3111/dev/@connections/L0SM9cOFvHcCIhw%3D"
+        );
+    }
+
+    #[test]
+    fn region_falls_back_to_the_execute_api_host() {
+        if std::env::var_os("AWS_REGION").is_none()
+            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
+        {
+            assert_eq!(
+                region("abc.execute-api.eu-west-3.amazonaws.com"),
+                "eu-west-3"
+            );
+            assert_eq!(region("ws.example.com"), "us-east-1");
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! [`Router`]: a set of handlers and middleware, and the dispatch of API Gateway WebSocket events.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+
+use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
+use serde::de::DeserializeOwned;
+use serde_json::{json, Value};
+use tracing::Instrument;
+
+use crate::error::Error;
+use crate::handler::{ErasedHandler, Failure, TypedHandler};
+use crate::management::{endpoint_for, Management, Transport};
+use crate::middleware::{ErasedMiddleware, Flow};
+use crate::response::{IntoResponse, Response};
+use crate::route_selection::{route_selection_expression, select_route_in};
+use crate::socket::Socket;
+
+/// A set of handlers and middleware, and the dispatcher that runs them for each event.
+///
+/// The free functions [`on`](crate::on), [`before`](crate::before) and [`run`](crate::run) use one
+/// process-wide `Router`; build your own to keep independent handler sets (e.g. in tests):
+///
+/// ```
+/// use socket_runtime::{Router, Socket};
+/// use serde_json::Value;
+///
+/// let router = Router::new()
+///     .on("connect", |_: Value, _socket: Socket| async move { Ok(200) })
+///     .on("echo", |data: Value, socket: Socket| async move { socket.send(&data).await?; Ok(()) });
+/// assert_eq!(router.routes(), ["connect", "echo"]);
+/// ```
+#[derive(Clone, Default)]
+pub struct Router {
+    handlers: HashMap<String, Arc<dyn ErasedHandler>>,
+    before_all: Vec<Arc<dyn ErasedMiddleware>>,
+    before_route: HashMap<String, Vec<Arc<dyn ErasedMiddleware>>>,
+    route_selection: Option<String>,
+    management_endpoint: Option<String>,
+}
+
+/// The event could not be dispatched at all (reported to Lambda as a function error).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DispatchError {
+    /// The event has no `requestContext.routeKey`: the function is wired to something other
+    /// than an API Gateway WebSocket API.
+    #[error("the event is not an API Gateway WebSocket event (requestContext.routeKey is missing); this function only serves a WebSocket API")]
+    NotWebSocketEvent,
+}
+
+impl From<DispatchError> for Diagnostic {
+    fn from(error: DispatchError) -> Self {
+        let error_type = match error {
+            DispatchError::NotWebSocketEvent => "Socket.NotWebSocketEvent",
+        };
+        Diagnostic {
+            error_type: error_type.to_string(),
+            error_message: error.to_string(),
+        }
+    }
+}
+
+/// The function is not running inside Lambda (or the emulator).
+#[derive(Debug, thiserror::Error)]
+#[error("{missing} is not set: this program is a Lambda function (custom runtime `bootstrap`); run it locally with `socket dev` or deploy it with `socket deploy`")]
+pub struct NotInLambda {
+    /// The first missing Lambda environment variable.
+    pub missing: &'static str,
+}
+
+/// The handler a route key and body lead to, and the `data` it gets.
+struct Target {
+    name: String,
+    data: Value,
+}
+
+impl Router {
+    /// An empty router.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers `handler` for `route`: `connect`, `disconnect`, `default` (also accepted as
+    /// `$connect`, `$disconnect`, `$default`) or a message route name. Replaces an earlier one.
+    pub fn on<F, T, Fut, R>(mut self, route: &str, handler: F) -> Self
+    where
+        F: Fn(T, Socket) -> Fut + Send + Sync + 'static,
+        T: DeserializeOwned + Send + 'static,
+        Fut: Future<Output = Result<R, Error>> + Send + 'static,
+        R: IntoResponse + 'static,
+    {
+        self.add_handler(route, handler);
+        self
+    }
+
+    pub(crate) fn add_handler<F, T, Fut, R>(&mut self, route: &str, handler: F)
+    where
+        F: Fn(T, Socket) -> Fut + Send + Sync + 'static,
+        T: DeserializeOwned + Send + 'static,
+        Fut: Future<Output = Result<R, Error>> + Send + 'static,
+        R: IntoResponse + 'static,
+    {
+        self.handlers
+            .insert(handler_name(route), Arc::new(TypedHandler::new(handler)));
+    }
+
+    /// Adds middleware that runs before every handler, in the order added. It may attach values
+    /// with [`Socket::insert`] or answer in the handler's place with [`Flow::respond`].
+    pub fn before<F, Fut>(mut self, middleware: F) -> Self
+    where
+        F: Fn(Socket) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Flow, Error>> + Send + 'static,
+    {
+        self.add_before(middleware);
+        self
+    }
+
+    pub(crate) fn add_before<F, Fut>(&mut self, middleware: F)
+    where
+        F: Fn(Socket) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Flow, Error>> + Send + 'static,
+    {
+        self.before_all.push(Arc::new(middleware));
+    }
+
+    /// Adds middleware that runs before the handler of one route (after the [`before`](Self::before) ones).
+    /// It runs even when the route has no handler (e.g. auth on `connect`).
+    pub fn before_route<F, Fut>(mut self, route: &str, middleware: F) -> Self
+    where
+        F: Fn(Socket) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Flow, Error>> + Send + 'static,
+    {
+        self.add_before_route(route, middleware);
+        self
+    }
+
+    pub(crate) fn add_before_route<F, Fut>(&mut self, route: &str, middleware: F)
+    where
+        F: Fn(Socket) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Flow, Error>> + Send + 'static,
+    {
+        self.before_route
+            .entry(handler_name(route))
+            .or_default()
+            .push(Arc::new(middleware));
+    }
+
+    /// Uses this route selection expression instead of `SOCKET_ROUTE_SELECTION`
+    /// (default `$request.body.route`).
+    pub fn route_selection(mut self, expression: impl Into<String>) -> Self {
+        self.route_selection = Some(expression.into());
+        self
+    }
+
+    /// Sends management API calls to this endpoint instead of `SOCKET_MANAGEMENT_ENDPOINT` or the
+    /// one derived from the event (`https://{domainName}/{stage}`).
+    pub fn management_endpoint(mut self, endpoint: impl Into<String>) -> Self {
+        self.management_endpoint = Some(endpoint.into());
+        self
+    }
+
+    /// The names of the registered handlers, sorted.
+    pub fn routes(&self) -> Vec<String> {
+        let mut routes: Vec<String> = self.handlers.keys().cloned().collect();
+        routes.sort();
+        routes
+    }
+
+    /// Dispatches one event as in production: middleware, handler, management API over HTTP.
+    pub async fn dispatch(
+        &self,
+        event: ApiGatewayWebsocketProxyRequest,
+    ) -> Result<ApiGatewayProxyResponse, DispatchError> {
+        self.dispatch_with(event, Transport::Http).await
+    }
+
+    pub(crate) async fn dispatch_with(
+        &self,
+        event: ApiGatewayWebsocketProxyRequest,
+        transport: Transport,
+    ) -> Result<ApiGatewayProxyResponse, DispatchError> {
+        let route_key = event
+            .request_context
+            .route_key
+            .clone()
+            .filter(|key| !key.is_empty())
+            .ok_or(DispatchError::NotWebSocketEvent)?;
+        let context = &event.request_context;
+        let endpoint = endpoint_for(
+            self.management_endpoint.as_deref(),
+            context.domain_name.as_deref().unwrap_or_default(),
+            context.stage.as_deref().unwrap_or_default(),
+        );
+        let socket = Socket::from_event(
+            &event,
+            Management {
+                endpoint,
+                transport,
+            },
+        );
+        let target = self.target(&route_key, &socket);
+        let span = tracing::info_span!(
+            "socket",
+            route = %target.name,
+            connection_id = %socket.connection_id(),
+        );
+        let response = self.run_target(target, socket).instrument(span).await;
+        Ok(response.into_proxy_response())
+    }
+
+    async fn run_target(&self, target: Target, socket: Socket) -> Response {
+        let route_middleware = self.before_route.get(&target.name).into_iter().flatten();
+        for middleware in self.before_all.iter().chain(route_middleware) {
+            match middleware.call(socket.clone()).await {
+                Ok(Flow::Continue) => {}
+                Ok(Flow::Respond(response)) => {
+                    tracing::info!(status = response.status(), "answered by middleware");
+                    return response;
+                }
+                Err(error) => {
+                    tracing::error!(error = %error, "middleware failed; answering 500");
+                    return Response::new(500);
+                }
+            }
+        }
+        let Some(handler) = self.handlers.get(&target.name) else {
+            return match socket.event_type() {
+                "MESSAGE" => {
+                    tracing::warn!(
+                        "no handler for this message and no `default` handler; answering 404"
+                    );
+                    Response::new(404)
+                }
+                _ => Response::ok(),
+            };
+        };
+        match handler.call(target.data, socket.clone()).await {
+            Ok(response) => {
+                tracing::info!(status = response.status(), "handled");
+                response
+            }
+            Err(Failure::Failed(error)) => {
+                tracing::error!(error = %error, "handler failed; answering 500");
+                Response::new(500)
+            }
+            Err(Failure::InvalidData(error)) => {
+                tracing::warn!(error = %error, "the message's data does not fit the handler's type; answering 400");
+                if socket.event_type() == "MESSAGE" {
+                    let frame = json!({
+                        "error": "invalid_data",
+                        "route": target.name,
+                        "message": format!("the message's data does not match what route `{}` expects: {error}", target.name),
+                    });
+                    if let Err(send_error) = socket.send(&frame).await {
+                        tracing::warn!(error = %send_error, "could not send the error frame to the caller");
+                    }
+                }
+                Response::new(400)
+            }
+        }
+    }
+
+    /// Which handler an event goes to, and its `data`.
+    fn target(&self, route_key: &str, socket: &Socket) -> Target {
+        match route_key {
+            "$connect" => return target("connect", Value::Null),
+            "$disconnect" => return target("disconnect", Value::Null),
+            _ => {}
+        }
+        let json = match socket.body() {
+            Some(text) => serde_json::from_str::<Value>(text).ok(),
+            None => None,
+        };
+        let default_data = match (&json, socket.body()) {
+            (Some(json), _) => json.clone(),
+            (None, Some(text)) => Value::String(text.to_string()),
+            (None, None) => Value::Null,
+        };
+        let selected = if route_key == "$default" {
+            let expression = self
+                .route_selection
+                .clone()
+                .unwrap_or_else(route_selection_expression);
+            let path = expression
+                .trim()
+                .strip_prefix("$request.body.")
+                .unwrap_or_default()
+                .to_string();
+            json.as_ref()
+                .filter(|_| !path.is_empty())
+                .and_then(|json| select_route_in(&path, json))
+        } else {
+            // A custom route key: API Gateway already selected the route.
+            Some(route_key.to_string())
+        };
+        match selected {
+            Some(name) if !is_reserved(&name) && self.handlers.contains_key(&name) => {
+                let data = json
+                    .as_ref()
+                    .and_then(|json| json.get("data"))
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                Target { name, data }
+            }
+            _ => target("default", default_data),
+        }
+    }
+
+    /// Starts the Lambda runtime loop and dispatches every event to this router.
+    ///
+    /// Installs the Lambda log format (`tracing`, `AWS_LAMBDA_LOG_LEVEL`/`RUST_LOG`,
+    /// `AWS_LAMBDA_LOG_FORMAT=json`) unless a subscriber is already set.
+    pub async fn run(self) -> Result<(), Error> {
+        for variable in [
+            "AWS_LAMBDA_RUNTIME_API",
+            "AWS_LAMBDA_FUNCTION_NAME",
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            "AWS_LAMBDA_FUNCTION_VERSION",
+        ] {
+            if std::env::var_os(variable).is_none() {
+                return Err(NotInLambda { missing: variable }.into());
+            }
+        }
+        if !tracing::dispatcher::has_been_set() {
+            lambda_runtime::tracing::init_default_subscriber();
+        }
+        let router = Arc::new(self);
+        let service = service_fn(move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| {
+            let router = Arc::clone(&router);
+            async move { router.dispatch(event.payload).await }
+        });
+        lambda_runtime::run(service).await.map_err(Error::from)
+    }
+}
+
+fn target(name: &str, data: Value) -> Target {
+    Target {
+        name: name.to_string(),
+        data,
+    }
+}
+
+/// Handler names for API Gateway's reserved routes cannot be selected by a message.
+fn is_reserved(name: &str) -> bool {
+    matches!(name, "connect" | "disconnect" | "default")
+}
+
+/// `$connect` → `connect`, `$disconnect` → `disconnect`, `$default` → `default`; others as is.
+fn handler_name(route: &str) -> String {
+    match route {
+        "$connect" => "connect".to_string(),
+        "$disconnect" => "disconnect".to_string(),
+        "$default" => "default".to_string(),
+        other => other.to_string(),
+    }
+}
