@@ -1,0 +1,359 @@
+//! The WebSocket API: the API itself, its one `AWS_PROXY` integration to the function, its
+//! routes and its auto-deployed stage.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType};
+
+use super::{AwsError, Clients, SdkResultExt};
+
+#[derive(Clone, Debug)]
+pub struct Api {
+    pub id: String,
+    pub name: String,
+    pub route_selection: String,
+    pub description: String,
+    pub tags: BTreeMap<String, String>,
+    /// Creation time in seconds since the epoch (used to keep the oldest of duplicates).
+    pub created: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Integration {
+    pub id: String,
+    pub kind: String,
+    pub uri: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    pub id: String,
+    pub key: String,
+    pub target: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Stage {
+    pub name: String,
+    pub auto_deploy: bool,
+}
+
+fn tags_of(tags: Option<&std::collections::HashMap<String, String>>) -> BTreeMap<String, String> {
+    tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+pub async fn get_api(clients: &Clients, id: &str) -> Result<Option<Api>, AwsError> {
+    let out = clients
+        .apigateway
+        .get_api()
+        .api_id(id)
+        .send()
+        .await
+        .found("apigateway:GetApi", clients)?;
+    Ok(out.map(|api| Api {
+        id: api.api_id().unwrap_or(id).to_owned(),
+        name: api.name().unwrap_or_default().to_owned(),
+        route_selection: api
+            .route_selection_expression()
+            .unwrap_or_default()
+            .to_owned(),
+        description: api.description().unwrap_or_default().to_owned(),
+        tags: tags_of(api.tags()),
+        created: api.created_date().map(|d| d.secs()).unwrap_or_default(),
+    }))
+}
+
+/// Every API in the region whose tags include all of `tags`, oldest first.
+pub async fn find_apis(
+    clients: &Clients,
+    tags: &BTreeMap<String, String>,
+) -> Result<Vec<Api>, AwsError> {
+    let mut found = Vec::new();
+    let mut token = None;
+    loop {
+        let out = clients
+            .apigateway
+            .get_apis()
+            .set_next_token(token)
+            .send()
+            .await
+            .aws("apigateway:GetApis", clients)?;
+        for api in out.items() {
+            let api_tags = tags_of(api.tags());
+            if tags.iter().all(|(k, v)| api_tags.get(k) == Some(v)) {
+                found.push(Api {
+                    id: api.api_id().unwrap_or_default().to_owned(),
+                    name: api.name().unwrap_or_default().to_owned(),
+                    route_selection: api
+                        .route_selection_expression()
+                        .unwrap_or_default()
+                        .to_owned(),
+                    description: api.description().unwrap_or_default().to_owned(),
+                    tags: api_tags,
+                    created: api.created_date().map(|d| d.secs()).unwrap_or_default(),
+                });
+            }
+        }
+        match out.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+            _ => break,
+        }
+    }
+    found.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
+    Ok(found)
+}
+
+pub async fn create_api(
+    clients: &Clients,
+    name: &str,
+    route_selection: &str,
+    description: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<String, AwsError> {
+    let out = clients
+        .apigateway
+        .create_api()
+        .name(name)
+        .protocol_type(ProtocolType::Websocket)
+        .route_selection_expression(route_selection)
+        .description(description)
+        .set_tags(Some(tags.clone().into_iter().collect()))
+        .send()
+        .await
+        .aws("apigateway:CreateApi", clients)?;
+    Ok(out.api_id().unwrap_or_default().to_owned())
+}
+
+pub async fn update_api(
+    clients: &Clients,
+    id: &str,
+    route_selection: &str,
+    description: &str,
+) -> Result<(), AwsError> {
+    clients
+        .apigateway
+        .update_api()
+        .api_id(id)
+        .route_selection_expression(route_selection)
+        .description(description)
+        .send()
+        .await
+        .aws("apigateway:UpdateApi", clients)?;
+    Ok(())
+}
+
+/// Deletes the API with its routes, integrations and stages; `false` if it was already gone.
+pub async fn delete_api(clients: &Clients, id: &str) -> Result<bool, AwsError> {
+    let out = clients
+        .apigateway
+        .delete_api()
+        .api_id(id)
+        .send()
+        .await
+        .found("apigateway:DeleteApi", clients)?;
+    Ok(out.is_some())
+}
+
+pub async fn integrations(clients: &Clients, api: &str) -> Result<Vec<Integration>, AwsError> {
+    let mut found = Vec::new();
+    let mut token = None;
+    loop {
+        let out = clients
+            .apigateway
+            .get_integrations()
+            .api_id(api)
+            .set_next_token(token)
+            .send()
+            .await
+            .aws("apigateway:GetIntegrations", clients)?;
+        found.extend(out.items().iter().map(|i| {
+            Integration {
+                id: i.integration_id().unwrap_or_default().to_owned(),
+                kind: i
+                    .integration_type()
+                    .map(|t| t.as_str().to_owned())
+                    .unwrap_or_default(),
+                uri: i.integration_uri().unwrap_or_default().to_owned(),
+            }
+        }));
+        match out.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+            _ => return Ok(found),
+        }
+    }
+}
+
+pub async fn create_integration(
+    clients: &Clients,
+    api: &str,
+    uri: &str,
+) -> Result<String, AwsError> {
+    let out = clients
+        .apigateway
+        .create_integration()
+        .api_id(api)
+        .integration_type(IntegrationType::AwsProxy)
+        .integration_method("POST")
+        .integration_uri(uri)
+        .send()
+        .await
+        .aws("apigateway:CreateIntegration", clients)?;
+    Ok(out.integration_id().unwrap_or_default().to_owned())
+}
+
+pub async fn update_integration(
+    clients: &Clients,
+    api: &str,
+    id: &str,
+    uri: &str,
+) -> Result<(), AwsError> {
+    clients
+        .apigateway
+        .update_integration()
+        .api_id(api)
+        .integration_id(id)
+        .integration_type(IntegrationType::AwsProxy)
+        .integration_method("POST")
+        .integration_uri(uri)
+        .send()
+        .await
+        .aws("apigateway:UpdateIntegration", clients)?;
+    Ok(())
+}
+
+pub async fn delete_integration(clients: &Clients, api: &str, id: &str) -> Result<(), AwsError> {
+    clients
+        .apigateway
+        .delete_integration()
+        .api_id(api)
+        .integration_id(id)
+        .send()
+        .await
+        .found("apigateway:DeleteIntegration", clients)?;
+    Ok(())
+}
+
+pub async fn routes(clients: &Clients, api: &str) -> Result<Vec<Route>, AwsError> {
+    let mut found = Vec::new();
+    let mut token = None;
+    loop {
+        let out = clients
+            .apigateway
+            .get_routes()
+            .api_id(api)
+            .set_next_token(token)
+            .send()
+            .await
+            .aws("apigateway:GetRoutes", clients)?;
+        found.extend(out.items().iter().map(|r| Route {
+            id: r.route_id().unwrap_or_default().to_owned(),
+            key: r.route_key().unwrap_or_default().to_owned(),
+            target: r.target().unwrap_or_default().to_owned(),
+        }));
+        match out.next_token() {
+            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
+            _ => return Ok(found),
+        }
+    }
+}
+
+pub async fn create_route(
+    clients: &Clients,
+    api: &str,
+    key: &str,
+    target: &str,
+) -> Result<String, AwsError> {
+    let out = clients
+        .apigateway
+        .create_route()
+        .api_id(api)
+        .route_key(key)
+        .target(target)
+        .send()
+        .await
+        .aws("apigateway:CreateRoute", clients)?;
+    Ok(out.route_id().unwrap_or_default().to_owned())
+}
+
+pub async fn retarget_route(
+    clients: &Clients,
+    api: &str,
+    id: &str,
+    target: &str,
+) -> Result<(), AwsError> {
+    clients
+        .apigateway
+        .update_route()
+        .api_id(api)
+        .route_id(id)
+        .target(target)
+        .send()
+        .await
+        .aws("apigateway:UpdateRoute", clients)?;
+    Ok(())
+}
+
+pub async fn delete_route(clients: &Clients, api: &str, id: &str) -> Result<(), AwsError> {
+    clients
+        .apigateway
+        .delete_route()
+        .api_id(api)
+        .route_id(id)
+        .send()
+        .await
+        .found("apigateway:DeleteRoute", clients)?;
+    Ok(())
+}
+
+pub async fn get_stage(
+    clients: &Clients,
+    api: &str,
+    name: &str,
+) -> Result<Option<Stage>, AwsError> {
+    let out = clients
+        .apigateway
+        .get_stage()
+        .api_id(api)
+        .stage_name(name)
+        .send()
+        .await
+        .found("apigateway:GetStage", clients)?;
+    Ok(out.map(|s| Stage {
+        name: s.stage_name().unwrap_or(name).to_owned(),
+        auto_deploy: s.auto_deploy().unwrap_or(false),
+    }))
+}
+
+/// A stage that redeploys itself on every change, so no CreateDeployment is ever needed.
+pub async fn create_stage(
+    clients: &Clients,
+    api: &str,
+    name: &str,
+    tags: &BTreeMap<String, String>,
+) -> Result<(), AwsError> {
+    clients
+        .apigateway
+        .create_stage()
+        .api_id(api)
+        .stage_name(name)
+        .auto_deploy(true)
+        .set_tags(Some(tags.clone().into_iter().collect()))
+        .send()
+        .await
+        .aws("apigateway:CreateStage", clients)?;
+    Ok(())
+}
+
+pub async fn enable_auto_deploy(clients: &Clients, api: &str, name: &str) -> Result<(), AwsError> {
+    clients
+        .apigateway
+        .update_stage()
+        .api_id(api)
+        .stage_name(name)
+        .auto_deploy(true)
+        .send()
+        .await
+        .aws("apigateway:UpdateStage", clients)?;
+    Ok(())
+}
