@@ -170,7 +170,10 @@ pub(crate) fn endpoint_for(
     let from_env = std::env::var(MANAGEMENT_ENDPOINT_ENV)
         .ok()
         .filter(|value| !value.trim().is_empty());
-    match override_endpoint.map(str::to_string).or(from_env) {
+    let configured = override_endpoint
+        .filter(|value| !value.trim().is_empty())
+        .map(str::to_string);
+    match configured.or(from_env) {
         Some(endpoint) => endpoint.trim().trim_end_matches('/').to_string(),
         None => format!("https://{domain_name}/{stage}"),
     }
