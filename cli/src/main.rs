@@ -39,10 +39,61 @@ pub struct ManifestArgs {
 }
 
 #[derive(Subcommand)]
-enum Command {}
+enum Command {
+    /// Deploy a stage to AWS (API Gateway WebSocket API + Lambda); only what changed is touched.
+    Deploy {
+        #[command(flatten)]
+        manifest: ManifestArgs,
+        #[command(flatten)]
+        options: socket_cli::deploy::DeployOptions,
+    },
+    /// Print a deployed stage's outputs (url, routes, function, code), read from AWS.
+    Info {
+        #[command(flatten)]
+        manifest: ManifestArgs,
+        #[command(flatten)]
+        options: socket_cli::info::InfoOptions,
+    },
+    /// Delete everything a stage created: API, function, role and its policies, log group.
+    Remove {
+        #[command(flatten)]
+        manifest: ManifestArgs,
+        #[command(flatten)]
+        options: socket_cli::remove::RemoveOptions,
+    },
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let _ = cli;
-    ExitCode::SUCCESS
+    let result: miette::Result<()> = match cli.command {
+        Command::Deploy { manifest, options } => {
+            aws_command(socket_cli::deploy::run(&manifest.config, &overrides(&manifest), &options))
+        }
+        Command::Info { manifest, options } => {
+            aws_command(socket_cli::info::run(&manifest.config, &overrides(&manifest), &options))
+        }
+        Command::Remove { manifest, options } => {
+            aws_command(socket_cli::remove::run(&manifest.config, &overrides(&manifest), &options))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn overrides(args: &ManifestArgs) -> socket_cli::manifest::Overrides {
+    socket_cli::manifest::Overrides { stage: args.stage.clone(), region: args.region.clone() }
+}
+
+/// Runs one of the AWS commands (deploy, info, remove) on a Tokio runtime.
+fn aws_command(command: impl std::future::Future<Output = miette::Result<()>>) -> miette::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| miette::miette!("cannot start the async runtime: {e}"))?;
+    runtime.block_on(command)
 }

@@ -117,7 +117,7 @@ pub fn connect(
     // `headers` serializes the first value per name; put the last one first to match API Gateway.
     let mut single = HeaderMap::new();
     for name in header_map.keys() {
-        if let Some(last) = header_map.get_all(name).iter().last() {
+        if let Some(last) = header_map.get_all(name).iter().next_back() {
             single.insert(name.clone(), last.clone());
         }
     }

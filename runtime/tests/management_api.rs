@@ -50,11 +50,11 @@ fn message(body: &str) -> socket_runtime::ApiGatewayWebsocketProxyRequest {
     events::message(&context, "$default", &MessageBody::Text(body.into()), "m1")
 }
 
+/// Where a `capturing` router keeps what its handler's action returned.
+type Captured = Arc<Mutex<Option<Result<Value, SendError>>>>;
+
 /// A router whose `run` handler calls `action` and keeps its result for the test.
-fn capturing<F, Fut>(
-    endpoint: &str,
-    action: F,
-) -> (Router, Arc<Mutex<Option<Result<Value, SendError>>>>)
+fn capturing<F, Fut>(endpoint: &str, action: F) -> (Router, Captured)
 where
     F: Fn(Socket) -> Fut + Send + Sync + Clone + 'static,
     Fut: std::future::Future<Output = Result<Value, SendError>> + Send + 'static,
