@@ -21,10 +21,12 @@ use crate::aws::apigateway::{self, Api, Integration, Route, Stage};
 use crate::aws::iam::{self, Role};
 use crate::aws::lambda::{self, Function, FunctionSettings};
 use crate::aws::{account_of, partition_of, AwsError, Clients, TAG_SERVICE, TAG_STAGE};
-use crate::manifest::{Architecture, Manifest};
+use crate::manifest::{Architecture, Manifest, Overrides};
 use crate::outputs::{CodeOutputs, Outputs};
 use crate::progress::Reporter;
-use crate::state::{ApiState, FunctionState, PermissionState, RoleState, State, StateError};
+use crate::state::{
+    ApiState, FunctionState, PermissionState, RoleState, StageLock, State, StateError,
+};
 
 /// The environment variable that tells the runtime the route selection expression.
 pub const ROUTE_SELECTION_ENV: &str = "SOCKET_ROUTE_SELECTION";
@@ -75,6 +77,13 @@ pub enum DeployError {
         service: String,
         stage: String,
     },
+
+    #[error("building the handler crate is not available in this build of socket")]
+    #[diagnostic(
+        code(socket::deploy::no_build),
+        help("pass a zip holding `bootstrap` with --package PATH")
+    )]
+    NoBuild,
 }
 
 /// The names of one stage's resources, all derived from the service, the stage and the region.
@@ -927,6 +936,49 @@ pub async fn deploy(
         elapsed_ms: Some(started.elapsed().as_millis() as u64),
     };
     Ok(DeployReport { outputs, changes })
+}
+
+/// Options of `socket deploy`.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct DeployOptions {
+    /// Deploy this zip (holding `bootstrap`) instead of building the handler crate.
+    #[arg(long, value_name = "ZIP")]
+    pub package: Option<PathBuf>,
+    /// Print the outputs as one JSON object on stdout (no progress on stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Log every AWS call (same as SOCKET_LOG=debug for socket's own logs).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+/// `socket deploy`: load the manifest, take the stage lock, get the code, converge, print outputs.
+pub async fn run(
+    config: &Path,
+    overrides: &Overrides,
+    options: &DeployOptions,
+) -> miette::Result<()> {
+    crate::aws::call_log::init_logging(options.verbose);
+    let reporter = if options.json {
+        Reporter::Quiet
+    } else {
+        Reporter::Human
+    };
+    let manifest = Manifest::load(config, overrides)?;
+    for warning in manifest.warnings() {
+        reporter.info(format!("warning: {warning}"));
+    }
+    let _lock = StageLock::acquire(&manifest.dir, &manifest.stage, "deploy")?;
+    let code = match &options.package {
+        Some(path) => CodeBundle::read(path, manifest.architecture)?,
+        None => return Err(DeployError::NoBuild.into()),
+    };
+    let clients = crate::aws::connect(&manifest).await;
+    let result = deploy(&manifest, &clients, &code, reporter).await;
+    tracing::debug!(target: "socket::aws", "{}", clients.calls.summary());
+    let report = result?;
+    report.outputs.print(options.json);
+    Ok(())
 }
 
 /// `arm64` / `x86_64`.

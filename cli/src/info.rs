@@ -3,7 +3,9 @@
 
 use crate::aws::{AwsError, Clients};
 use crate::deploy::{arch_name, observe, user_env_names, StageNames};
-use crate::manifest::Manifest;
+use std::path::Path;
+
+use crate::manifest::{Manifest, Overrides};
 use crate::outputs::{self, CodeOutputs, Outputs};
 use crate::state::State;
 
@@ -34,6 +36,31 @@ pub enum InfoError {
         stage: String,
         missing: &'static str,
     },
+}
+
+/// Options of `socket info`.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct InfoOptions {
+    /// Print the outputs as one JSON object on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Log every AWS call.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+/// `socket info`.
+pub async fn run(
+    config: &Path,
+    overrides: &Overrides,
+    options: &InfoOptions,
+) -> miette::Result<()> {
+    crate::aws::call_log::init_logging(options.verbose);
+    let manifest = Manifest::load(config, overrides)?;
+    let clients = crate::aws::connect(&manifest).await;
+    let outputs = info(&manifest, &clients).await?;
+    outputs.print(options.json);
+    Ok(())
 }
 
 pub async fn info(manifest: &Manifest, clients: &Clients) -> Result<Outputs, InfoError> {

@@ -7,9 +7,11 @@
 
 use crate::aws::{apigateway, iam, lambda, logs, AwsError, Clients};
 use crate::deploy::StageNames;
-use crate::manifest::Manifest;
+use std::path::Path;
+
+use crate::manifest::{Manifest, Overrides};
 use crate::progress::Reporter;
-use crate::state::{State, StateError};
+use crate::state::{StageLock, State, StateError};
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum RemoveError {
@@ -28,6 +30,59 @@ pub struct RemoveReport {
     pub removed: Vec<String>,
     /// Resources with this stage's names that belong to something else, left alone.
     pub skipped: Vec<String>,
+}
+
+/// Options of `socket remove`.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct RemoveOptions {
+    /// Print what was removed as JSON on stdout (no progress on stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Log every AWS call.
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+/// `socket remove`: take the stage lock, delete what the stage owns, say what was done.
+pub async fn run(
+    config: &Path,
+    overrides: &Overrides,
+    options: &RemoveOptions,
+) -> miette::Result<()> {
+    crate::aws::call_log::init_logging(options.verbose);
+    let reporter = if options.json {
+        Reporter::Quiet
+    } else {
+        Reporter::Human
+    };
+    let manifest = Manifest::load(config, overrides)?;
+    let _lock = StageLock::acquire(&manifest.dir, &manifest.stage, "remove")?;
+    let clients = crate::aws::connect(&manifest).await;
+    let result = remove(&manifest, &clients, reporter).await;
+    tracing::debug!(target: "socket::aws", "{}", clients.calls.summary());
+    let report = result?;
+    let what = format!(
+        "{} › {} in {}",
+        manifest.service, manifest.stage, manifest.region
+    );
+    if options.json {
+        let json = serde_json::json!({
+            "service": manifest.service,
+            "stage": manifest.stage,
+            "region": manifest.region,
+            "removed": report.removed,
+            "skipped": report.skipped,
+        });
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json).expect("json serializes")
+        );
+    } else if report.removed.is_empty() {
+        println!("  Nothing to remove: {what} has no resources left.");
+    } else {
+        println!("  Removed {what}: {}.", report.removed.join(", "));
+    }
+    Ok(())
 }
 
 /// Deletes the stage's API(s), function (with its permission), role (with its policies) and the

@@ -8,10 +8,26 @@
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_lambda::config::{ConfigBag, Intercept};
+use aws_sdk_lambda::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextRef;
 use aws_smithy_runtime_api::client::orchestrator::Metadata;
+
+/// Debug logging for the AWS commands: `-v`, or a filter in `SOCKET_LOG` (`SOCKET_LOG=debug`).
+/// Does nothing if logging is already set up.
+pub fn init_logging(verbose: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = match std::env::var("SOCKET_LOG") {
+        Ok(spec) if !spec.is_empty() => EnvFilter::new(spec),
+        _ if verbose => EnvFilter::new("socket=debug,socket_cli=debug"),
+        _ => return,
+    };
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .try_init();
+}
 
 #[derive(Clone, Debug, Default)]
 pub struct CallLog {
@@ -67,9 +83,12 @@ impl Intercept for CallLog {
         "socket::CallLog"
     }
 
-    fn read_before_execution(
+    // Not `read_before_execution`: client interceptors run that before the operation's own
+    // configuration (which holds its name) is in the bag.
+    fn read_before_serialization(
         &self,
         _context: &BeforeSerializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let call = match cfg.load::<Metadata>() {

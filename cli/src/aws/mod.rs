@@ -71,6 +71,18 @@ impl Clients {
     }
 }
 
+/// The SDK configuration for the manifest's stage and region, and clients built from it.
+///
+/// Credentials: the stage's `.env` file, then the standard AWS chain; `AWS_ENDPOINT_URL` points
+/// every client elsewhere (a local AWS implementation in tests).
+pub async fn connect(manifest: &crate::manifest::Manifest) -> Clients {
+    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(manifest.region.clone()))
+        .load()
+        .await;
+    Clients::new(&config)
+}
+
 /// An AWS call that failed, classified by what the user can do about it.
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum AwsError {
