@@ -95,6 +95,7 @@
 pub mod events;
 pub mod testing;
 
+mod catch_panic;
 mod error;
 mod handler;
 mod management;

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use tracing::Instrument;
 
+use crate::catch_panic::CatchPanic;
 use crate::error::Error;
 use crate::handler::{ErasedHandler, Failure, TypedHandler};
 use crate::management::{endpoint_for, Management, Transport};
@@ -49,12 +50,21 @@ pub enum DispatchError {
     /// than an API Gateway WebSocket API.
     #[error("the event is not an API Gateway WebSocket event (requestContext.routeKey is missing); this function only serves a WebSocket API")]
     NotWebSocketEvent,
+    /// A handler or middleware panicked (a bug in it); the process keeps serving.
+    #[error("the `{route}` handler panicked: {message}")]
+    HandlerPanicked {
+        /// The handler's route.
+        route: String,
+        /// The panic message.
+        message: String,
+    },
 }
 
 impl From<DispatchError> for Diagnostic {
     fn from(error: DispatchError) -> Self {
         let error_type = match error {
             DispatchError::NotWebSocketEvent => "Socket.NotWebSocketEvent",
+            DispatchError::HandlerPanicked { .. } => "Socket.HandlerPanicked",
         };
         Diagnostic {
             error_type: error_type.to_string(),
@@ -207,8 +217,16 @@ impl Router {
             route = %target.name,
             connection_id = %socket.connection_id(),
         );
-        let response = self.run_target(target, socket).instrument(span).await;
-        Ok(response.into_proxy_response())
+        let route = target.name.clone();
+        let outcome =
+            CatchPanic::new(self.run_target(target, socket).instrument(span.clone())).await;
+        match outcome {
+            Ok(response) => Ok(response.into_proxy_response()),
+            Err(message) => {
+                span.in_scope(|| tracing::error!(panic = %message, "handler panicked"));
+                Err(DispatchError::HandlerPanicked { route, message })
+            }
+        }
     }
 
     async fn run_target(&self, target: Target, socket: Socket) -> Response {

@@ -547,3 +547,38 @@ async fn events_without_a_route_key_are_a_lambda_error_with_a_meaningful_type() 
         .error_message
         .contains("not an API Gateway WebSocket event"));
 }
+
+#[tokio::test]
+async fn a_panicking_handler_is_a_lambda_error_for_that_event_only() {
+    let router = Router::new()
+        .on("boom", |_: Value, _socket: Socket| async move {
+            if true {
+                panic!("index out of bounds");
+            }
+            Ok(())
+        })
+        .on("fine", |_: Value, _socket: Socket| async move { Ok(201) });
+    let context = EventContext::new("c1");
+    let event =
+        |body: &str| events::message(&context, "$default", &MessageBody::Text(body.into()), "m");
+
+    let error = router
+        .dispatch(event(r#"{"route":"boom"}"#))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, DispatchError::HandlerPanicked { route, message } if route == "boom" && message == "index out of bounds"),
+        "{error:?}"
+    );
+    let diagnostic: lambda_runtime::Diagnostic = error.into();
+    assert_eq!(diagnostic.error_type, "Socket.HandlerPanicked");
+    // The router still serves the next event.
+    assert_eq!(
+        router
+            .dispatch(event(r#"{"route":"fine"}"#))
+            .await
+            .unwrap()
+            .status_code,
+        201
+    );
+}
