@@ -3,6 +3,7 @@
 
 pub mod aws;
 pub mod build;
+pub mod credentials;
 pub mod deploy;
 pub mod dev;
 pub mod info;

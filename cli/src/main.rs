@@ -76,6 +76,17 @@ enum Command {
         after_help = "Examples:\n  socket package\n  socket package --stage prod\n  socket package --config examples/echo/serverless.yml"
     )]
     Package(PackageArgs),
+
+    /// Show which AWS credentials a stage uses and where they come from (never the secret).
+    #[command(
+        long_about = "Resolves the AWS credentials `socket deploy` would use for a stage and prints their \
+            source, the access key id (masked), the region and the endpoint. Nothing is sent to AWS.\n\n\
+            Precedence: the process environment, then the stage's env file (.env for the manifest's \
+            default stage, .env.<stage> for any other, next to serverless.yml), then the AWS default \
+            chain (AWS_PROFILE and ~/.aws, SSO, credential_process, container and instance roles).",
+        after_help = "Examples:\n  socket credentials\n  socket credentials --stage prod    # reads .env.prod"
+    )]
+    Credentials(PackageArgs),
 }
 
 /// `socket package` options.
@@ -98,6 +109,7 @@ fn main() -> ExitCode {
             aws_command(socket_cli::remove::run(&manifest.config, &overrides(&manifest), &options))
         }
         Command::Package(args) => package(args),
+        Command::Credentials(args) => credentials(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -113,6 +125,17 @@ fn package(args: PackageArgs) -> miette::Result<()> {
     let (manifest, package) =
         socket_cli::package::run(&args.manifest.config, &overrides(&args.manifest), reporter)?;
     print!("{}", socket_cli::package::summary(&manifest, &package));
+    Ok(())
+}
+
+fn credentials(args: PackageArgs) -> miette::Result<()> {
+    let manifest = socket_cli::manifest::Manifest::load(&args.manifest.config, &overrides(&args.manifest))?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| miette::miette!("cannot start the async runtime: {e}"))?;
+    let text = runtime.block_on(socket_cli::credentials::describe(&manifest))?;
+    print!("{text}");
     Ok(())
 }
 
