@@ -61,6 +61,17 @@ enum Command {
         #[command(flatten)]
         options: socket_cli::remove::RemoveOptions,
     },
+    /// Run the handlers locally behind an emulator of API Gateway (WebSocket) and Lambda.
+    #[command(
+        long_about = "Builds the handler crate for this machine and serves it behind a local emulator of \
+            API Gateway's WebSocket API and Lambda: the same binary that `socket deploy` ships, run as a \
+            pool of worker processes behind a Lambda Runtime API. Prints the WebSocket URL and the \
+            @connections management endpoint; rebuilds and swaps the workers when the handler crate \
+            changes (open connections stay open). Needs no AWS credentials.",
+        after_help = "Talk to it:\n  websocat ws://127.0.0.1:3111/dev\n  {\"route\":\"echo\",\"data\":\"hi\"}\n\n\
+            Send to a connection from outside:\n  curl -X POST --data 'hello' http://127.0.0.1:3111/dev/@connections/<id>"
+    )]
+    Dev(DevArgs),
 
     /// Build the Lambda package (bootstrap.zip) without deploying it.
     #[command(
@@ -96,9 +107,41 @@ struct PackageArgs {
     manifest: ManifestArgs,
 }
 
+/// `socket dev` options.
+#[derive(Args, Clone, Debug)]
+struct DevArgs {
+    #[command(flatten)]
+    manifest: ManifestArgs,
+    /// Port to listen on (0 picks a free one; the URL printed first has the real port).
+    #[arg(long, default_value_t = 3111)]
+    port: u16,
+    /// Address to listen on. Only loopback by default: other machines cannot reach the emulator.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// Worker processes of the handler (each runs one invocation at a time, as Lambda does).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    workers: u16,
+    /// Do not rebuild when the handler crate changes.
+    #[arg(long)]
+    no_watch: bool,
+    /// Close a connection with no message from its client for this long (API Gateway: 600).
+    #[arg(long, value_name = "SECS", default_value_t = 600.0)]
+    idle_timeout: f64,
+    /// Close any connection after this long (API Gateway: 7200).
+    #[arg(long, value_name = "SECS", default_value_t = 7200.0)]
+    max_connection_duration: f64,
+    /// Function timeout, instead of `timeout` from the manifest.
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// Run this prebuilt handler binary instead of building the handler crate (implies --no-watch).
+    #[arg(long, value_name = "PATH")]
+    bootstrap: Option<PathBuf>,
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: miette::Result<()> = match cli.command {
+        Command::Dev(args) => socket_cli::dev::run(dev_options(args)).map_err(Into::into),
         Command::Deploy { manifest, options } => {
             aws_command(socket_cli::deploy::run(&manifest.config, &overrides(&manifest), &options))
         }
@@ -150,4 +193,24 @@ fn aws_command(command: impl std::future::Future<Output = miette::Result<()>>) -
         .build()
         .map_err(|e| miette::miette!("cannot start the async runtime: {e}"))?;
     runtime.block_on(command)
+}
+
+fn dev_options(args: DevArgs) -> socket_cli::dev::DevOptions {
+    let seconds = |secs: f64| std::time::Duration::from_secs_f64(secs.max(0.001));
+    socket_cli::dev::DevOptions {
+        config: args.manifest.config,
+        stage: args.manifest.stage,
+        region: args.manifest.region,
+        host: args.host,
+        port: args.port,
+        workers: usize::from(args.workers),
+        watch: !args.no_watch,
+        limits: socket_cli::dev::Limits {
+            idle_timeout: seconds(args.idle_timeout),
+            max_connection_duration: seconds(args.max_connection_duration),
+            ..socket_cli::dev::Limits::default()
+        },
+        function_timeout: args.timeout.map(seconds),
+        bootstrap: args.bootstrap,
+    }
 }

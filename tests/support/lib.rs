@@ -1,1 +1,5 @@
 //! Shared helpers for the end-to-end tests.
+
+pub mod http_client;
+pub mod socket_dev;
+pub mod ws_client;

@@ -104,10 +104,6 @@ impl Registry {
         self.lock().len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Connection>>> {
         self.connections.lock().expect("registry lock")
     }

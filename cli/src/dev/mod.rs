@@ -148,7 +148,6 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
         .function_timeout
         .unwrap_or(Duration::from_secs(u64::from(manifest.timeout)));
     let function = workers::FunctionConfig {
-        name: manifest.resource_prefix(),
         arn: format!(
             "arn:aws:lambda:{}:000000000000:function:{}",
             manifest.region,

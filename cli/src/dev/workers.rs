@@ -22,8 +22,6 @@ use super::runtime_api::{IdleWorker, RuntimeApi};
 /// What the worker processes are started with.
 #[derive(Clone, Debug)]
 pub struct FunctionConfig {
-    /// `AWS_LAMBDA_FUNCTION_NAME`.
-    pub name: String,
     /// `Lambda-Runtime-Invoked-Function-Arn`.
     pub arn: String,
     /// The function timeout: an invocation running longer gets its process killed.

@@ -1,0 +1,409 @@
+//! `socket dev` end to end: the real `socket` binary serving `examples/echo`, driven by real
+//! WebSocket clients over TCP and by HTTP calls to its management API.
+//!
+//! Run with `cargo test -p socket-tests --test dev`. Set `SOCKET_TEST_ECHO_OUTPUT=1` to see what
+//! the emulator prints.
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use futures_util::SinkExt;
+use serde_json::{json, Value};
+use socket_tests::http_client;
+use socket_tests::socket_dev::SocketDev;
+use socket_tests::ws_client::{self, Received};
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::Message;
+
+const WAIT: Duration = Duration::from_secs(10);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_whoami_and_default_routes() {
+    let dev = SocketDev::echo(&["--workers", "2"]);
+    let mut client = ws_client::connect(&dev.ws_url).await;
+
+    ws_client::send_route(&mut client, "echo", json!({"hello": "world", "n": [1, 2, 3]})).await;
+    assert_eq!(
+        ws_client::next_json(&mut client, WAIT).await,
+        json!({"hello": "world", "n": [1, 2, 3]})
+    );
+
+    let id = ws_client::whoami(&mut client).await;
+    assert_eq!(id.len(), 16, "an API Gateway-shaped connection id: {id}");
+
+    ws_client::send_route(&mut client, "whoami", Value::Null).await;
+    assert_eq!(
+        ws_client::next_json(&mut client, WAIT).await,
+        json!({"connectionId": id, "stage": "dev"})
+    );
+
+    // Not JSON: `$default`, with the raw body.
+    ws_client::send_text(&mut client, "plain words, not JSON").await;
+    assert_eq!(
+        ws_client::next_json(&mut client, WAIT).await,
+        json!({"route": "default", "body": "plain words, not JSON"})
+    );
+
+    // JSON naming a route the manifest does not declare: `$default` too.
+    let undeclared = r#"{"route":"nowhere","data":1}"#;
+    ws_client::send_text(&mut client, undeclared).await;
+    assert_eq!(
+        ws_client::next_json(&mut client, WAIT).await,
+        json!({"route": "default", "body": undeclared})
+    );
+
+    // A binary frame: `$default`, base64 in the event, bytes back in the handler.
+    client
+        .send(Message::Binary(b"binary \x01 bytes".to_vec().into()))
+        .await
+        .unwrap();
+    assert_eq!(
+        ws_client::next_json(&mut client, WAIT).await,
+        json!({"route": "default", "body": "binary \u{1} bytes"})
+    );
+
+    // The worker output is shown with the route and the connection id.
+    let line = dev
+        .wait_for_line(WAIT, |line| line.contains("$connect") && line.contains(&id) && line.starts_with("[worker"))
+        .await;
+    assert!(line.is_some(), "no worker line for $connect of {id}:\n{}", dev.output().join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handshake_is_refused_with_the_status_connect_returned() {
+    let dev = SocketDev::echo(&["--workers", "1"]);
+    let refused = ws_client::try_connect(&format!("{}?reject=1", dev.ws_url)).await;
+    match refused {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 403)
+        }
+        Err(other) => panic!("expected an HTTP 403 refusal, got {other}"),
+        Ok(_) => panic!("the handshake completed although $connect returned 403"),
+    }
+    // A refused connection never existed: no $disconnect for it.
+    let mut client = ws_client::connect(&format!("{}?reject=0", dev.ws_url)).await;
+    let id = ws_client::whoami(&mut client).await;
+    assert!(!id.is_empty());
+    let refused_line = dev
+        .wait_for_line(WAIT, |line| line.contains("refused by $connect with 403"))
+        .await
+        .expect("the refusal is logged");
+    let refused_id = refused_line
+        .split_whitespace()
+        .nth(1)
+        .expect("connection id in the line")
+        .to_string();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(
+        !dev.output()
+            .iter()
+            .any(|line| line.contains(&refused_id) && line.contains("disconnected")),
+        "a refused connection got a $disconnect"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn failing_handler_gets_the_error_frame_and_the_connection_stays_open() {
+    let dev = SocketDev::echo(&["--workers", "1"]);
+    let mut client = ws_client::connect(&dev.ws_url).await;
+    let id = ws_client::whoami(&mut client).await;
+
+    ws_client::send_route(&mut client, "fail", Value::Null).await;
+    let frame = ws_client::next_json(&mut client, WAIT).await;
+    assert_eq!(frame["message"], "Internal server error", "{frame}");
+    assert_eq!(frame["connectionId"], id.as_str(), "{frame}");
+    assert!(
+        frame["requestId"].as_str().is_some_and(|r| !r.is_empty()),
+        "{frame}"
+    );
+    assert_eq!(frame.as_object().unwrap().len(), 3, "{frame}");
+
+    ws_client::send_route(&mut client, "echo", json!("still here")).await;
+    assert_eq!(ws_client::next_json(&mut client, WAIT).await, json!("still here"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn management_api_sends_describes_and_deletes() {
+    let dev = SocketDev::echo(&["--workers", "2"]);
+    let mut first = ws_client::connect(&dev.ws_url).await;
+    let mut second = ws_client::connect(&dev.ws_url).await;
+    let first_id = ws_client::whoami(&mut first).await;
+    let second_id = ws_client::whoami(&mut second).await;
+    assert_ne!(first_id, second_id);
+    let url = |id: &str| format!("{}/{id}", dev.management_url);
+    // What a SigV4-signing client sends: accepted, not checked.
+    let signed = [
+        ("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"),
+        ("X-Amz-Date", "20260101T000000Z"),
+    ];
+
+    // POST to one connection: only that one receives it.
+    let sent = http_client::request("POST", &url(&first_id), &signed, b"{\"pushed\":true}")
+        .await
+        .unwrap();
+    assert_eq!(sent.status, 200, "{}", sent.text());
+    assert_eq!(ws_client::next(&mut first, WAIT).await, Received::Text("{\"pushed\":true}".into()));
+    assert_eq!(
+        ws_client::next(&mut second, Duration::from_millis(300)).await,
+        Received::Timeout
+    );
+
+    // GET: what API Gateway reports about the connection.
+    let described = http_client::request("GET", &url(&first_id), &signed, b"").await.unwrap();
+    assert_eq!(described.status, 200, "{}", described.text());
+    let info = described.json();
+    let connected_at = info["connectedAt"].as_str().expect("connectedAt").to_string();
+    let last_active_at = info["lastActiveAt"].as_str().expect("lastActiveAt").to_string();
+    for stamp in [&connected_at, &last_active_at] {
+        assert!(
+            stamp.len() == 24 && stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
+            "ISO 8601 UTC: {stamp}"
+        );
+    }
+    assert!(last_active_at >= connected_at, "{info}");
+    assert_eq!(info["identity"]["sourceIp"], "127.0.0.1", "{info}");
+    assert_eq!(info["identity"]["userAgent"], ws_client::USER_AGENT, "{info}");
+
+    // A body over the 128 KB message quota is refused.
+    let too_big = vec![b'x'; 129 * 1024];
+    let refused = http_client::request("POST", &url(&second_id), &[], &too_big).await.unwrap();
+    assert_eq!(refused.status, 413);
+
+    // DELETE closes the client's connection, and $disconnect runs for it.
+    let deleted = http_client::request("DELETE", &url(&first_id), &signed, b"").await.unwrap();
+    assert_eq!(deleted.status, 204, "{}", deleted.text());
+    match ws_client::next(&mut first, WAIT).await {
+        Received::Close(Some((1000, _))) => {}
+        other => panic!("expected a close frame with 1000, got {other:?}"),
+    }
+    let ran = dev
+        .wait_for_line(WAIT, |line| {
+            line.starts_with("[worker") && line.contains(&format!("$disconnect {first_id} → 200"))
+        })
+        .await;
+    assert!(ran.is_some(), "no $disconnect ran for {first_id}:\n{}", dev.output().join("\n"));
+    let reported = dev
+        .wait_for_line(WAIT, |line| line.contains(&format!("{first_id} disconnected (1000")))
+        .await;
+    assert!(reported.is_some(), "{}", dev.output().join("\n"));
+
+    // The gone connection: 410 for every method.
+    for method in ["POST", "GET", "DELETE"] {
+        let gone = http_client::request(method, &url(&first_id), &[], b"x").await.unwrap();
+        assert_eq!(gone.status, 410, "{method} after DELETE");
+        assert_eq!(gone.headers.get("x-amzn-errortype").map(String::as_str), Some("GoneException"));
+    }
+    let unknown = http_client::request("POST", &url("NoSuchConnId0A="), &[], b"x").await.unwrap();
+    assert_eq!(unknown.status, 410);
+
+    // The other connection was not disturbed.
+    ws_client::send_route(&mut second, "echo", json!(2)).await;
+    assert_eq!(ws_client::next_json(&mut second, WAIT).await, json!(2));
+    // $disconnect ran exactly once for the deleted connection.
+    let runs = dev
+        .output()
+        .iter()
+        .filter(|line| line.starts_with("[worker") && line.contains(&format!("$disconnect {first_id} →")))
+        .count();
+    assert_eq!(runs, 1, "{}", dev.output().join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn message_over_128_kb_is_closed_with_1009() {
+    let dev = SocketDev::echo(&["--workers", "1"]);
+
+    // 100 KB in four 25 KB frames: within both quotas (32 KB per frame, 128 KB per message).
+    let mut client = ws_client::connect(&dev.ws_url).await;
+    let payload = "y".repeat(100 * 1024 - 40);
+    let message = json!({"route": "echo", "data": payload}).to_string();
+    let chunks: Vec<&[u8]> = message.as_bytes().chunks(25 * 1024).collect();
+    for (index, chunk) in chunks.iter().enumerate() {
+        let opcode = if index == 0 { OpCode::Data(Data::Text) } else { OpCode::Data(Data::Continue) };
+        let frame = Frame::message(chunk.to_vec(), opcode, index == chunks.len() - 1);
+        client.send(Message::Frame(frame)).await.unwrap();
+    }
+    assert_eq!(ws_client::next_json(&mut client, WAIT).await, json!(payload));
+
+    // 129 KB: closed with API Gateway's code.
+    let mut client = ws_client::connect(&dev.ws_url).await;
+    let id = ws_client::whoami(&mut client).await;
+    ws_client::send_text(&mut client, &"z".repeat(129 * 1024)).await;
+    match ws_client::next(&mut client, WAIT).await {
+        Received::Close(Some((1009, reason))) => assert_eq!(reason, "Message too big"),
+        other => panic!("expected close 1009, got {other:?}"),
+    }
+    let line = dev
+        .wait_for_line(WAIT, |line| line.contains(&format!("{id} disconnected (1009")))
+        .await;
+    assert!(line.is_some(), "{}", dev.output().join("\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_connections_are_closed_after_the_idle_timeout() {
+    let dev = SocketDev::echo(&["--workers", "1", "--idle-timeout", "1"]);
+    let mut client = ws_client::connect(&dev.ws_url).await;
+    let id = ws_client::whoami(&mut client).await;
+    let started = Instant::now();
+    match ws_client::next(&mut client, Duration::from_secs(5)).await {
+        Received::Close(Some((1001, reason))) => assert_eq!(reason, "Going away"),
+        other => panic!("expected close 1001, got {other:?}"),
+    }
+    let waited = started.elapsed();
+    assert!(
+        waited >= Duration::from_millis(700) && waited < Duration::from_secs(3),
+        "closed after {waited:?}"
+    );
+    assert!(dev
+        .wait_for_line(WAIT, |line| line.contains(&format!("{id} disconnected (1001 \"Going away\")")))
+        .await
+        .is_some());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_are_closed_at_the_maximum_duration_even_when_busy() {
+    let dev = SocketDev::echo(&["--workers", "1", "--max-connection-duration", "1.5"]);
+    let mut client = ws_client::connect(&dev.ws_url).await;
+    let started = Instant::now();
+    let closed = loop {
+        ws_client::send_route(&mut client, "echo", json!("busy")).await;
+        match ws_client::next(&mut client, WAIT).await {
+            Received::Text(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            other => break other,
+        }
+    };
+    assert_eq!(closed, Received::Close(Some((1001, "Going away".into()))));
+    assert!(started.elapsed() >= Duration::from_millis(1300), "{:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn handler_past_the_function_timeout_is_killed_and_replaced() {
+    let dev = SocketDev::echo(&["--workers", "1", "--timeout", "1"]);
+    let mut client = ws_client::connect(&dev.ws_url).await;
+    let id = ws_client::whoami(&mut client).await;
+
+    let started = Instant::now();
+    ws_client::send_route(&mut client, "sleep", json!(5000)).await;
+    let frame = ws_client::next_json(&mut client, WAIT).await;
+    assert_eq!(frame["message"], "Internal server error", "{frame}");
+    assert_eq!(frame["connectionId"], id.as_str());
+    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(dev
+        .wait_for_line(WAIT, |line| line.contains(&format!("sleep {id} timed out after 1s")))
+        .await
+        .is_some());
+
+    // The only worker was killed; a new process serves the next message.
+    ws_client::send_route(&mut client, "sleep", json!(10)).await;
+    assert_eq!(ws_client::next_json(&mut client, WAIT).await, json!({"slept": 10}));
+    ws_client::send_route(&mut client, "echo", json!("after")).await;
+    assert_eq!(ws_client::next_json(&mut client, WAIT).await, json!("after"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_worker_delivers_a_connections_messages_in_order() {
+    let dev = SocketDev::echo(&["--workers", "1"]);
+    let mut client = ws_client::connect(&dev.ws_url).await;
+    for index in 0..100 {
+        ws_client::send_route(&mut client, "echo", json!(index)).await;
+    }
+    for index in 0..100 {
+        assert_eq!(ws_client::next_json(&mut client, WAIT).await, json!(index));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_hundred_connections_echo_fifty_messages_each() {
+    const CONNECTIONS: usize = 200;
+    const MESSAGES: usize = 50;
+    let dev = SocketDev::echo(&["--workers", "4"]);
+    let started = Instant::now();
+    let mut clients = Vec::new();
+    for _ in 0..CONNECTIONS {
+        clients.push(ws_client::connect(&dev.ws_url).await);
+    }
+    let tasks: Vec<_> = clients
+        .into_iter()
+        .enumerate()
+        .map(|(connection, mut client)| {
+            tokio::spawn(async move {
+                for message in 0..MESSAGES {
+                    ws_client::send_route(&mut client, "echo", json!({"c": connection, "m": message}))
+                        .await;
+                }
+                let mut received = BTreeSet::new();
+                for _ in 0..MESSAGES {
+                    let reply = ws_client::next_json(&mut client, Duration::from_secs(60)).await;
+                    assert_eq!(reply["c"], json!(connection), "crossed: {reply}");
+                    assert!(received.insert(reply["m"].as_u64().unwrap()), "twice: {reply}");
+                }
+                assert_eq!(received, (0..MESSAGES as u64).collect::<BTreeSet<_>>());
+                // Nothing extra arrives.
+                assert_eq!(ws_client::next(&mut client, Duration::from_millis(200)).await, Received::Timeout);
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.expect("a connection's echoes");
+    }
+    eprintln!(
+        "{CONNECTIONS} connections × {MESSAGES} echoes in {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_closes_clients_runs_disconnect_and_stops_the_workers() {
+    let mut dev = SocketDev::echo(&["--workers", "2"]);
+    let mut first = ws_client::connect(&dev.ws_url).await;
+    let mut second = ws_client::connect(&dev.ws_url).await;
+    let first_id = ws_client::whoami(&mut first).await;
+    let second_id = ws_client::whoami(&mut second).await;
+    let workers_before = child_processes(dev.pid());
+    assert_eq!(workers_before.len(), 2, "two worker processes: {workers_before:?}");
+
+    let status = tokio::task::block_in_place(|| dev.terminate(Duration::from_secs(15)))
+        .expect("socket dev exits after SIGTERM");
+    assert!(status.success(), "exit status {status}");
+    for client in [&mut first, &mut second] {
+        match ws_client::next(client, WAIT).await {
+            Received::Close(Some((1001, reason))) => assert_eq!(reason, "Going away"),
+            other => panic!("expected close 1001, got {other:?}"),
+        }
+    }
+    let output = dev.output();
+    for id in [&first_id, &second_id] {
+        assert!(
+            output.iter().any(|line| line.starts_with("[worker") && line.contains(&format!("$disconnect {id} → 200"))),
+            "$disconnect did not run for {id}:\n{}",
+            output.join("\n")
+        );
+    }
+    for pid in workers_before {
+        assert!(
+            !std::path::Path::new(&format!("/proc/{pid}")).exists()
+                || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| stat.contains(") Z ")),
+            "worker {pid} still runs"
+        );
+    }
+}
+
+/// Process ids whose parent is `parent` (Linux `/proc`).
+fn child_processes(parent: u32) -> Vec<u32> {
+    let mut children = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // `pid (comm) state ppid ...`; comm may hold spaces, so split after the last ')'.
+        let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
+        let ppid = after.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(parent) {
+            children.push(pid);
+        }
+    }
+    children
+}
