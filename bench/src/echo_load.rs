@@ -30,6 +30,9 @@ pub struct EchoLoad {
     pub timeout: Duration,
     /// Messaging stops when this much time has passed (slow servers finish fewer messages).
     pub time_limit: Duration,
+    /// Echoes sent on a separate connection before the load, not measured: every server gets
+    /// to load its handler code and warm its caches first.
+    pub warmup: usize,
 }
 
 /// What one run measured.
@@ -116,6 +119,12 @@ struct ConnectionResult {
 
 impl EchoLoad {
     pub async fn run(&self, label: &str) -> EchoReport {
+        let mut errors = Vec::new();
+        if self.warmup > 0 {
+            if let Err(error) = self.warm_up().await {
+                errors.push(format!("warm-up: {error}"));
+            }
+        }
         let mut handshakes = Vec::with_capacity(self.connections);
         for _ in 0..self.connections {
             let url = self.url.clone();
@@ -124,7 +133,6 @@ impl EchoLoad {
         }
         let mut sockets = Vec::new();
         let mut connect_times = Vec::new();
-        let mut errors = Vec::new();
         for handshake in handshakes {
             match handshake.await.expect("connect task") {
                 Ok((socket, took)) => {
@@ -192,6 +200,18 @@ impl EchoLoad {
             latency: Summary::of(&latencies),
             connect: Summary::of(&connect_times),
         }
+    }
+}
+
+impl EchoLoad {
+    async fn warm_up(&self) -> Result<(), String> {
+        let (mut socket, _) = connect(&self.url, self.timeout).await?;
+        for seq in 0..self.warmup {
+            let data = self.shape.data(usize::MAX, seq);
+            round_trip(&mut socket, &self.shape, &data, self.timeout).await?;
+        }
+        let _ = socket.close(None).await;
+        Ok(())
     }
 }
 

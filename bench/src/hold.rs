@@ -120,10 +120,12 @@ impl HoldLoad {
 
         let mut connect_times = Vec::with_capacity(self.connections);
         let mut errors = Vec::new();
-        while let Some(outcome) = opened_rx.recv().await {
-            match outcome {
-                Opened::Yes(took) => connect_times.push(took),
-                Opened::No(error) => errors.push(error),
+        // Each task reports its handshake exactly once, then keeps its sender while it holds.
+        for _ in 0..self.connections {
+            match opened_rx.recv().await {
+                Some(Opened::Yes(took)) => connect_times.push(took),
+                Some(Opened::No(error)) => errors.push(error),
+                None => break,
             }
         }
         let open_s = started.elapsed().as_secs_f64();

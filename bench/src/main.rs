@@ -46,6 +46,9 @@ enum Command {
         /// Stop sending after this many seconds (slow servers then report what they finished).
         #[arg(long, default_value_t = 120)]
         time_limit: u64,
+        /// Unmeasured echoes on a separate connection first.
+        #[arg(long, default_value_t = 20)]
+        warmup: usize,
     },
     /// Open C connections at once, hold them, report how many opened and the server's memory.
     Hold {
@@ -102,6 +105,9 @@ enum Command {
         binary: Option<PathBuf>,
         #[arg(long)]
         zip: Option<PathBuf>,
+        /// Also write the zip made from --binary here.
+        #[arg(long, requires = "binary")]
+        out: Option<PathBuf>,
         #[arg(long)]
         label: String,
         #[arg(long)]
@@ -201,6 +207,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             messages,
             timeout,
             time_limit,
+            warmup,
         } => {
             let load = echo_load::EchoLoad {
                 url: target.url.clone(),
@@ -209,6 +216,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 shape: target.shape(),
                 timeout: Duration::from_secs(timeout),
                 time_limit: Duration::from_secs(time_limit),
+                warmup,
             };
             let report = load.run(&target.label).await;
             report.print();
@@ -279,14 +287,21 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
         Command::Zip {
             binary,
             zip,
+            out,
             label,
             arch,
             record: record_path,
         } => {
             let bytes = match (binary, zip) {
-                (Some(binary), _) => lambda_zip::zip_bootstrap(&binary)
-                    .map_err(|e| format!("cannot zip {}: {e}", binary.display()))?
-                    .len() as u64,
+                (Some(binary), _) => {
+                    let bytes = lambda_zip::zip_bootstrap(&binary)
+                        .map_err(|e| format!("cannot zip {}: {e}", binary.display()))?;
+                    if let Some(out) = out {
+                        std::fs::write(&out, &bytes)
+                            .map_err(|e| format!("cannot write {}: {e}", out.display()))?;
+                    }
+                    bytes.len() as u64
+                }
                 (None, Some(zip)) => std::fs::metadata(&zip)
                     .map_err(|e| format!("cannot read {}: {e}", zip.display()))?
                     .len(),
