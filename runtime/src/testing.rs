@@ -144,14 +144,17 @@ impl TestApp {
     /// Dispatches any event through the production path (with sends recorded).
     ///
     /// # Panics
-    /// When the event is not a WebSocket event (no `requestContext.routeKey`).
+    /// When dispatch fails as a Lambda error would: the event is not a WebSocket event (no
+    /// `requestContext.routeKey`), or a handler panicked.
     pub async fn dispatch(&self, event: ApiGatewayWebsocketProxyRequest) -> Response {
-        let response = self
+        match self
             .router
             .dispatch_with(event, Transport::Recorder(Arc::clone(&self.recorder)))
             .await
-            .expect("TestApp::dispatch needs an API Gateway WebSocket event (with requestContext.routeKey)");
-        Response::from_proxy_response(&response)
+        {
+            Ok(response) => Response::from_proxy_response(&response),
+            Err(error) => panic!("{error}"),
+        }
     }
 
     /// Dispatches an event given as API Gateway JSON (e.g. a fixture file).
