@@ -99,17 +99,18 @@ impl SendError {
     }
 }
 
-/// What `GET @connections/{id}` reports about a connection.
+/// What `GET @connections/{id}` reports about a connection (the wire names are camelCase:
+/// `connectedAt`, `identity.sourceIp`, `identity.userAgent`, `lastActiveAt`).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
 pub struct ConnectionInfo {
     /// When the connection was established (ISO 8601).
-    #[serde(rename = "ConnectedAt", default)]
+    #[serde(rename = "connectedAt", alias = "ConnectedAt", default)]
     pub connected_at: String,
     /// When the connection last sent or received a message (ISO 8601).
-    #[serde(rename = "LastActiveAt", default)]
+    #[serde(rename = "lastActiveAt", alias = "LastActiveAt", default)]
     pub last_active_at: String,
     /// The caller's identity.
-    #[serde(rename = "Identity", default)]
+    #[serde(rename = "identity", alias = "Identity", default)]
     pub identity: ConnectionIdentity,
 }
 
@@ -117,10 +118,10 @@ pub struct ConnectionInfo {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
 pub struct ConnectionIdentity {
     /// The client's IP address.
-    #[serde(rename = "SourceIp", default)]
+    #[serde(rename = "sourceIp", alias = "SourceIp", default)]
     pub source_ip: String,
     /// The client's `User-Agent`.
-    #[serde(rename = "UserAgent", default)]
+    #[serde(rename = "userAgent", alias = "UserAgent", default)]
     pub user_agent: String,
 }
 

@@ -252,9 +252,9 @@ async fn info_and_disconnect_use_get_and_delete() {
         "GET" => Reply::json(
             200,
             &json!({
-                "ConnectedAt": "2024-02-09T18:23:27.396Z",
-                "Identity": {"SourceIp": "192.0.2.1", "UserAgent": "curl/8"},
-                "LastActiveAt": "2024-02-09T18:23:28.941Z"
+                "connectedAt": "2024-02-09T18:23:27.396Z",
+                "identity": {"sourceIp": "192.0.2.1", "userAgent": "curl/8"},
+                "lastActiveAt": "2024-02-09T18:23:28.941Z"
             }),
         ),
         _ => Reply::status(204),
