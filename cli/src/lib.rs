@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod deploy;
 pub mod dev;
 pub mod info;
+pub mod init;
 pub mod manifest;
 pub mod outputs;
 pub mod package;

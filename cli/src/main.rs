@@ -98,6 +98,30 @@ enum Command {
         after_help = "Examples:\n  socket credentials\n  socket credentials --stage prod    # reads .env.prod"
     )]
     Credentials(PackageArgs),
+
+    /// Create a new project: serverless.yml, a handler crate, .env.example and .gitignore.
+    #[command(
+        long_about = "Writes a new socket project into DIR (default: the current folder), from a template: \
+            serverless.yml (the manifest), Cargo.toml and src/main.rs (the handler crate, with connect, \
+            message, whoami, send, default and disconnect handlers), .env.example (where AWS credentials \
+            go), .gitignore (ignores .env files, .socket/ and target/) and README.md. Refuses to \
+            overwrite: if any of those files exists, nothing is written.\n\n\
+            The handler crate depends on socket-runtime by path, pointing at the runtime/ folder of the \
+            socket source checkout this binary was built from.",
+        after_help = "Examples:\n  socket init my-socket && cd my-socket && socket dev\n  socket init --template echo"
+    )]
+    Init(InitArgs),
+}
+
+/// `socket init` options.
+#[derive(Args, Clone, Debug)]
+struct InitArgs {
+    /// Folder to create the project in (created if missing). Its name becomes the service name.
+    #[arg(default_value = ".")]
+    dir: PathBuf,
+    /// Template to start from (`echo`).
+    #[arg(long, short = 't', default_value = "echo")]
+    template: String,
 }
 
 /// `socket package` options.
@@ -142,6 +166,9 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result: miette::Result<()> = match cli.command {
         Command::Dev(args) => socket_cli::dev::run(dev_options(args)).map_err(Into::into),
+        Command::Package(args) => package(args),
+        Command::Credentials(args) => credentials(args),
+        Command::Init(args) => init(args),
         Command::Deploy { manifest, options } => {
             aws_command(socket_cli::deploy::run(&manifest.config, &overrides(&manifest), &options))
         }
@@ -151,8 +178,6 @@ fn main() -> ExitCode {
         Command::Remove { manifest, options } => {
             aws_command(socket_cli::remove::run(&manifest.config, &overrides(&manifest), &options))
         }
-        Command::Package(args) => package(args),
-        Command::Credentials(args) => credentials(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -161,14 +186,6 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-fn package(args: PackageArgs) -> miette::Result<()> {
-    let reporter = socket_cli::progress::Reporter::Human;
-    let (manifest, package) =
-        socket_cli::package::run(&args.manifest.config, &overrides(&args.manifest), reporter)?;
-    print!("{}", socket_cli::package::summary(&manifest, &package));
-    Ok(())
 }
 
 fn credentials(args: PackageArgs) -> miette::Result<()> {
@@ -193,6 +210,26 @@ fn aws_command(command: impl std::future::Future<Output = miette::Result<()>>) -
         .build()
         .map_err(|e| miette::miette!("cannot start the async runtime: {e}"))?;
     runtime.block_on(command)
+}
+
+fn init(args: InitArgs) -> miette::Result<()> {
+    socket_cli::init::init(&args.dir, &args.template)?;
+    let shown = args.dir.display();
+    eprintln!("  ✓ Created a socket project in {shown} (template {})", args.template);
+    if args.dir != std::path::Path::new(".") {
+        eprintln!("\n  cd {shown}");
+    }
+    eprintln!("  socket dev       # run it locally: ws://127.0.0.1:3111/dev");
+    eprintln!("  socket deploy    # after putting AWS credentials in .env (see .env.example)");
+    Ok(())
+}
+
+fn package(args: PackageArgs) -> miette::Result<()> {
+    let reporter = socket_cli::progress::Reporter::Human;
+    let (manifest, package) =
+        socket_cli::package::run(&args.manifest.config, &overrides(&args.manifest), reporter)?;
+    print!("{}", socket_cli::package::summary(&manifest, &package));
+    Ok(())
 }
 
 fn dev_options(args: DevArgs) -> socket_cli::dev::DevOptions {
