@@ -77,13 +77,6 @@ pub enum DeployError {
         service: String,
         stage: String,
     },
-
-    #[error("building the handler crate is not available in this build of socket")]
-    #[diagnostic(
-        code(socket::deploy::no_build),
-        help("pass a zip holding `bootstrap` with --package PATH")
-    )]
-    NoBuild,
 }
 
 /// The names of one stage's resources, all derived from the service, the stage and the region.
@@ -971,9 +964,17 @@ pub async fn run(
     let _lock = StageLock::acquire(&manifest.dir, &manifest.stage, "deploy")?;
     let code = match &options.package {
         Some(path) => CodeBundle::read(path, manifest.architecture)?,
-        None => return Err(DeployError::NoBuild.into()),
+        None => {
+            // Building runs cargo (blocking, minutes when cold): off the async threads.
+            let for_build = manifest.clone();
+            let package =
+                tokio::task::spawn_blocking(move || crate::build::package(&for_build, reporter))
+                    .await
+                    .expect("the build task does not panic")?;
+            CodeBundle::read(&package.zip, package.architecture)?
+        }
     };
-    let clients = crate::aws::connect(&manifest).await;
+    let clients = crate::aws::connect(&manifest).await?;
     let result = deploy(&manifest, &clients, &code, reporter).await;
     tracing::debug!(target: "socket::aws", "{}", clients.calls.summary());
     let report = result?;

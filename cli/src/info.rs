@@ -57,7 +57,7 @@ pub async fn run(
 ) -> miette::Result<()> {
     crate::aws::call_log::init_logging(options.verbose);
     let manifest = Manifest::load(config, overrides)?;
-    let clients = crate::aws::connect(&manifest).await;
+    let clients = crate::aws::connect(&manifest).await?;
     let outputs = info(&manifest, &clients).await?;
     outputs.print(options.json);
     Ok(())

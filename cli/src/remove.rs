@@ -57,7 +57,7 @@ pub async fn run(
     };
     let manifest = Manifest::load(config, overrides)?;
     let _lock = StageLock::acquire(&manifest.dir, &manifest.stage, "remove")?;
-    let clients = crate::aws::connect(&manifest).await;
+    let clients = crate::aws::connect(&manifest).await?;
     let result = remove(&manifest, &clients, reporter).await;
     tracing::debug!(target: "socket::aws", "{}", clients.calls.summary());
     let report = result?;
@@ -173,7 +173,12 @@ pub async fn remove(
     // function name is.
     if function_ours {
         let step = reporter.step(format!("Deleting log group {}", names.log_group));
-        match logs::delete_log_group(clients, &names.log_group).await {
+        // Looked up first, so a second remove makes no write call at all.
+        let deleted = match logs::log_group_exists(clients, &names.log_group).await {
+            Ok(true) => logs::delete_log_group(clients, &names.log_group).await,
+            other => other,
+        };
+        match deleted {
             Ok(true) => {
                 step.done("");
                 report

@@ -1,5 +1,6 @@
 //! Shared helpers for the end-to-end tests.
 
 pub mod http_client;
+pub mod moto;
 pub mod socket_dev;
 pub mod ws_client;

@@ -25,6 +25,7 @@ pub fn init_logging(verbose: bool) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
 }
@@ -92,7 +93,7 @@ impl Intercept for CallLog {
         cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let call = match cfg.load::<Metadata>() {
-            Some(meta) => format!("{}.{}", meta.service(), meta.name()),
+            Some(meta) => format!("{}.{}", meta.service().replace(' ', ""), meta.name()),
             None => "unknown.Unknown".to_owned(),
         };
         tracing::debug!(target: "socket::aws", "aws call {call}");

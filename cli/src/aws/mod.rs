@@ -11,10 +11,10 @@ pub mod lambda;
 pub mod logs;
 
 use std::error::Error as StdError;
-use std::fmt::Debug;
 
 use aws_config::SdkConfig;
 use aws_sdk_lambda::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 
 pub use call_log::CallLog;
 
@@ -71,16 +71,14 @@ impl Clients {
     }
 }
 
-/// The SDK configuration for the manifest's stage and region, and clients built from it.
-///
-/// Credentials: the stage's `.env` file, then the standard AWS chain; `AWS_ENDPOINT_URL` points
-/// every client elsewhere (a local AWS implementation in tests).
-pub async fn connect(manifest: &crate::manifest::Manifest) -> Clients {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(manifest.region.clone()))
-        .load()
-        .await;
-    Clients::new(&config)
+/// Clients for the manifest's stage and region, with credentials resolved up front
+/// ([`crate::credentials`]: the stage's `.env` file, then the AWS chain; `AWS_ENDPOINT_URL`
+/// points every client elsewhere, a local AWS implementation in tests).
+pub async fn connect(
+    manifest: &crate::manifest::Manifest,
+) -> Result<Clients, crate::credentials::CredentialsError> {
+    let config = crate::credentials::load(manifest).await?;
+    Ok(Clients::new(&config))
 }
 
 /// An AWS call that failed, classified by what the user can do about it.
@@ -244,25 +242,74 @@ const CONFLICT: &[&str] = &[
 ];
 
 /// Whether a failed call means the resource does not exist.
-pub fn is_not_found<E, R>(err: &SdkError<E, R>) -> bool
+pub fn is_not_found<E>(err: &SdkError<E, HttpResponse>) -> bool
 where
     E: ProvideErrorMetadata,
 {
-    err.as_service_error()
-        .and_then(|e| e.code())
-        .is_some_and(|code| NOT_FOUND.contains(&code))
+    service_error(err).is_some_and(|(code, _)| NOT_FOUND.contains(&code.as_str()))
+}
+
+/// The error code and message of a service error response.
+///
+/// The SDK parses them for each protocol; when it cannot (a proxy or a local AWS answering in
+/// another protocol's error format), the raw response is read: `<Code>` (XML) or `__type`/`code`
+/// (JSON), else the HTTP status.
+fn service_error<E>(err: &SdkError<E, HttpResponse>) -> Option<(String, String)>
+where
+    E: ProvideErrorMetadata,
+{
+    let service = err.as_service_error()?;
+    if let Some(code) = service.code() {
+        return Some((
+            code.to_owned(),
+            service.message().unwrap_or_default().to_owned(),
+        ));
+    }
+    let raw = err.raw_response()?;
+    let body = raw
+        .body()
+        .bytes()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    let message = xml_element(&body, "Message")
+        .or_else(|| json_field(&body, "message"))
+        .or_else(|| json_field(&body, "Message"))
+        .unwrap_or_default();
+    let code = xml_element(&body, "Code")
+        .or_else(|| json_field(&body, "__type"))
+        .or_else(|| json_field(&body, "code"))
+        .map(|c| c.rsplit('#').next().unwrap_or(&c).to_owned())
+        .unwrap_or_else(|| match raw.status().as_u16() {
+            403 => "AccessDenied".to_owned(),
+            404 => "NotFoundException".to_owned(),
+            429 => "TooManyRequestsException".to_owned(),
+            status => format!("HTTP{status}"),
+        });
+    Some((code, message))
+}
+
+fn xml_element(body: &str, name: &str) -> Option<String> {
+    let start = body.find(&format!("<{name}>"))? + name.len() + 2;
+    let end = body[start..].find(&format!("</{name}>"))? + start;
+    Some(body[start..end].trim().to_owned())
+}
+
+fn json_field(body: &str, name: &str) -> Option<String> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    value.get(name)?.as_str().map(str::to_owned)
 }
 
 /// Classify a failed SDK call. `target` names where the request went (for unreachable errors).
-pub fn classify<E, R>(operation: &'static str, target: &str, err: SdkError<E, R>) -> AwsError
+pub fn classify<E>(
+    operation: &'static str,
+    target: &str,
+    err: SdkError<E, HttpResponse>,
+) -> AwsError
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-    R: Debug,
 {
     let chain = DisplayErrorContext(&err).to_string();
-    if let Some(service) = err.as_service_error() {
-        let code = service.code().unwrap_or("Unknown").to_owned();
-        let message = service.message().unwrap_or("").to_owned();
+    if let Some((code, message)) = service_error(&err) {
         let is = |list: &[&str]| list.contains(&code.as_str());
         return if is(BAD_CREDENTIALS) {
             AwsError::BadCredentials { operation, message }
@@ -282,11 +329,14 @@ where
             }
         };
     }
-    // No credentials fail before anything is sent: the identity resolver reports it.
-    if chain.contains("credentials") && !matches!(err, SdkError::ResponseError(_)) {
-        if chain.contains("no providers in chain") || chain.contains("failed to load") {
-            return AwsError::NoCredentials { operation };
-        }
+    // Missing credentials fail before anything is sent: the identity resolver reports them.
+    let lower = chain.to_lowercase();
+    if !matches!(err, SdkError::ResponseError(_))
+        && (lower.contains("no credentials")
+            || lower.contains("credential provider")
+            || lower.contains("credentials provider"))
+    {
+        return AwsError::NoCredentials { operation };
     }
     match &err {
         SdkError::TimeoutError(_) => AwsError::Timeout {
@@ -335,10 +385,9 @@ pub trait SdkResultExt<T> {
     fn found(self, operation: &'static str, clients: &Clients) -> Result<Option<T>, AwsError>;
 }
 
-impl<T, E, R> SdkResultExt<T> for Result<T, SdkError<E, R>>
+impl<T, E> SdkResultExt<T> for Result<T, SdkError<E, HttpResponse>>
 where
     E: ProvideErrorMetadata + StdError + Send + Sync + 'static,
-    R: Debug,
 {
     fn aws(self, operation: &'static str, clients: &Clients) -> Result<T, AwsError> {
         self.map_err(|err| classify(operation, &clients.target(), err))
@@ -397,6 +446,88 @@ fn percent_decode(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    type Response = HttpResponse;
+
+    fn response(status: u16, body: &str) -> Response {
+        let status = aws_smithy_runtime_api::http::StatusCode::try_from(status).unwrap();
+        HttpResponse::new(status, body.to_owned().into())
+    }
+
+    /// A service error as the SDK returns it; `code: None` when it could not parse the body.
+    fn error(
+        code: Option<&str>,
+        status: u16,
+        body: &str,
+    ) -> SdkError<aws_sdk_iam::operation::get_role::GetRoleError, Response> {
+        let mut meta = aws_sdk_iam::error::ErrorMetadata::builder();
+        if let Some(code) = code {
+            meta = meta.code(code).message("from the SDK");
+        }
+        let err = aws_sdk_iam::operation::get_role::GetRoleError::generic(meta.build());
+        SdkError::service_error(err, response(status, body))
+    }
+
+    #[test]
+    fn service_errors_are_classified_by_code() {
+        let classify = |e| classify("iam:GetRole", "AWS region us-east-1", e);
+        assert!(matches!(
+            classify(error(Some("AccessDenied"), 403, "")),
+            AwsError::AccessDenied { .. }
+        ));
+        assert!(matches!(
+            classify(error(Some("AccessDeniedException"), 403, "")),
+            AwsError::AccessDenied { .. }
+        ));
+        assert!(matches!(
+            classify(error(Some("InvalidClientTokenId"), 403, "")),
+            AwsError::BadCredentials { .. }
+        ));
+        assert!(matches!(
+            classify(error(Some("ThrottlingException"), 400, "")),
+            AwsError::Throttled { .. }
+        ));
+        assert!(matches!(
+            classify(error(Some("NoSuchEntity"), 404, "")),
+            AwsError::Vanished { .. }
+        ));
+        assert!(matches!(
+            classify(error(Some("ResourceConflictException"), 409, "")),
+            AwsError::Conflict { .. }
+        ));
+        assert!(is_not_found(&error(
+            Some("ResourceNotFoundException"),
+            404,
+            ""
+        )));
+        assert!(!is_not_found(&error(Some("AccessDenied"), 403, "")));
+    }
+
+    #[test]
+    fn unparsed_error_bodies_are_read_for_their_code() {
+        let classify = |e| classify("lambda:GetFunction", "AWS region us-east-1", e);
+        // Another protocol's XML (as some local AWS implementations and proxies answer).
+        let xml = "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>no</Message></Error></Errors></ErrorResponse>";
+        match classify(error(None, 403, xml)) {
+            AwsError::AccessDenied { message, .. } => assert_eq!(message, "no"),
+            other => panic!("{other:?}"),
+        }
+        let json =
+            r#"{"__type": "com.amazon.coral#UnrecognizedClientException", "message": "bad key"}"#;
+        assert!(matches!(
+            classify(error(None, 403, json)),
+            AwsError::BadCredentials { .. }
+        ));
+        assert!(matches!(
+            classify(error(None, 429, "")),
+            AwsError::Throttled { .. }
+        ));
+        assert!(matches!(
+            classify(error(None, 403, "")),
+            AwsError::AccessDenied { .. }
+        ));
+        assert!(is_not_found(&error(None, 404, "")));
+    }
 
     #[test]
     fn arn_parts() {

@@ -1,0 +1,1348 @@
+//! `socket deploy`, `socket info` and `socket remove`: the real binary against moto (a local
+//! implementation of the AWS APIs), one moto server per test.
+//!
+//! Every assertion reads the emulator with the AWS SDK: what exists after the command, not what
+//! the command said. The code is a small zip made here (`--package`), so no test waits for a
+//! cross-compiled build; what is deployed, and how, is the same.
+//!
+//! Two probes make "untouched" observable on moto: `Code.Location` of GetFunction changes with
+//! every upload, and PublishVersion returns the previous version unless the code or the
+//! configuration changed since (as on AWS).
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::OnceLock;
+
+use serde_json::Value;
+use socket_tests::moto::{Aws, Moto, ACCOUNT, REGION};
+
+const SERVICE: &str = "echo";
+
+// ---------------------------------------------------------------------------------------------
+// The project under test and the `socket` binary.
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+/// `target/debug/socket`, built once per test process.
+fn socket_binary() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = workspace_root();
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "socket-cli"])
+            .current_dir(&root)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "building socket failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"));
+        target.join("debug").join("socket")
+    })
+}
+
+/// What the manifest says, for the fields the tests change.
+#[derive(Clone)]
+struct Spec {
+    memory: u32,
+    timeout: u32,
+    routes: Vec<&'static str>,
+    env: Vec<(&'static str, &'static str)>,
+}
+
+impl Default for Spec {
+    fn default() -> Self {
+        Spec {
+            memory: 256,
+            timeout: 10,
+            routes: vec!["message"],
+            env: vec![("TABLE_NAME", "echo-table")],
+        }
+    }
+}
+
+/// A copy of the echo example's manifest in its own folder, with a zip holding `bootstrap`.
+struct Project {
+    dir: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl Project {
+    fn new(name: &str, moto: &Moto) -> Project {
+        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+            .join("deploy")
+            .join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let project = Project {
+            dir,
+            env: moto.env(),
+        };
+        project.write_manifest(&Spec::default());
+        project.write_code("v1");
+        project
+    }
+
+    fn write_manifest(&self, spec: &Spec) {
+        let code = workspace_root().join("examples").join("echo");
+        let mut yaml = format!(
+            "name: {SERVICE}\nstage: dev\n\nSocket:\n  component: socket\n  inputs:\n    region: {REGION}\n    \
+             description: Echo (${{stage}})\n    memory: {}\n    timeout: {}\n    architecture: arm64\n    code: {}\n",
+            spec.memory,
+            spec.timeout,
+            code.display()
+        );
+        if !spec.env.is_empty() {
+            yaml.push_str("    env:\n");
+            for (k, v) in &spec.env {
+                yaml.push_str(&format!("      {k}: {v}\n"));
+            }
+        }
+        if !spec.routes.is_empty() {
+            yaml.push_str("    routes:\n");
+            for r in &spec.routes {
+                yaml.push_str(&format!("      - {r}\n"));
+            }
+        }
+        std::fs::write(self.dir.join("serverless.yml"), yaml).unwrap();
+    }
+
+    /// A zip holding an executable `bootstrap` whose content is `version`.
+    fn write_code(&self, version: &str) {
+        let file = std::fs::File::create(self.zip()).unwrap();
+        let mut zip = zip::ZipWriter::new(file);
+        let options = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Stored)
+            .unix_permissions(0o755);
+        zip.start_file("bootstrap", options).unwrap();
+        zip.write_all(format!("#!/bin/sh\n# {version}\n").as_bytes())
+            .unwrap();
+        zip.finish().unwrap();
+    }
+
+    fn zip(&self) -> PathBuf {
+        self.dir.join("bootstrap.zip")
+    }
+
+    fn state_file(&self, stage: &str) -> PathBuf {
+        self.dir.join(".socket").join(stage).join("state.json")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(socket_binary());
+        cmd.args(args)
+            .arg("--config")
+            .arg(self.dir.join("serverless.yml"))
+            .current_dir(&self.dir)
+            // Nothing from the developer's own AWS setup may leak in.
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_DEFAULT_REGION")
+            .env_remove("SOCKET_LOG")
+            .env("HOME", &self.dir)
+            .env("AWS_CONFIG_FILE", self.dir.join("no-aws-config"))
+            .env(
+                "AWS_SHARED_CREDENTIALS_FILE",
+                self.dir.join("no-aws-credentials"),
+            )
+            .envs(self.env.iter().map(|(k, v)| (k, v)));
+        cmd
+    }
+
+    fn run(&self, args: &[&str]) -> Run {
+        let out = self.command(args).output().expect("socket runs");
+        Run {
+            status: out.status,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+
+    /// `socket deploy --stage S --package bootstrap.zip --json -v`, which must succeed.
+    fn deploy(&self, stage: &str) -> Run {
+        let zip = self.zip();
+        self.run(&[
+            "deploy",
+            "--stage",
+            stage,
+            "--package",
+            zip.to_str().unwrap(),
+            "--json",
+            "-v",
+        ])
+        .success()
+    }
+
+    /// Starts a deploy with human progress on stderr, for tests that act while it runs.
+    fn spawn_deploy(&self, stage: &str) -> Child {
+        let zip = self.zip();
+        self.command(&[
+            "deploy",
+            "--stage",
+            stage,
+            "--package",
+            zip.to_str().unwrap(),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("socket runs")
+    }
+
+    fn remove(&self, stage: &str) -> Run {
+        self.run(&["remove", "--stage", stage, "-v"]).success()
+    }
+}
+
+struct Run {
+    status: ExitStatus,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn success(self) -> Run {
+        assert!(
+            self.status.success(),
+            "socket failed ({})\nstdout:\n{}\nstderr:\n{}",
+            self.status,
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    fn failure(self) -> Run {
+        assert!(
+            !self.status.success(),
+            "socket should have failed\nstdout:\n{}\nstderr:\n{}",
+            self.stdout,
+            self.stderr
+        );
+        self
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+
+    /// Every AWS operation the command made (`-v` logs each as `aws call Service.Operation`).
+    fn calls(&self) -> Vec<String> {
+        self.stderr
+            .lines()
+            .filter_map(|l| l.split("aws call ").nth(1))
+            .map(|c| c.split_whitespace().next().unwrap_or_default().to_owned())
+            .collect()
+    }
+
+    /// The calls that change something.
+    fn writes(&self) -> Vec<String> {
+        let read = |op: &str| {
+            ["Get", "List", "Describe"]
+                .iter()
+                .any(|p| op.starts_with(p))
+        };
+        self.calls()
+            .into_iter()
+            .filter(|c| !read(c.rsplit('.').next().unwrap()))
+            .collect()
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// What exists in the emulator.
+
+fn tag_map(tags: Option<&std::collections::HashMap<String, String>>) -> BTreeMap<String, String> {
+    tags.map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default()
+}
+
+fn ours(service: &str, stage: &str) -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("socket:service".into(), service.into()),
+        ("socket:stage".into(), stage.into()),
+    ])
+}
+
+/// IAM returns policy documents URL-encoded.
+fn decode_policy(doc: &str) -> Value {
+    let mut bytes = Vec::new();
+    let raw = doc.as_bytes();
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'%' && i + 2 < raw.len() + 1 {
+            if let Ok(b) = u8::from_str_radix(&doc[i + 1..i + 3], 16) {
+                bytes.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        bytes.push(raw[i]);
+        i += 1;
+    }
+    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("policy is not JSON ({e}): {doc}"))
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct ApiSnapshot {
+    id: String,
+    name: String,
+    protocol: String,
+    route_selection: String,
+    tags: BTreeMap<String, String>,
+    /// (id, type, uri)
+    integrations: Vec<(String, String, String)>,
+    /// key → (id, target)
+    routes: BTreeMap<String, (String, String)>,
+    /// name → (auto deploy, tags)
+    stages: BTreeMap<String, (bool, BTreeMap<String, String>)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct FunctionSnapshot {
+    arn: String,
+    runtime: String,
+    handler: String,
+    architectures: Vec<String>,
+    memory: i32,
+    timeout: i32,
+    env: BTreeMap<String, String>,
+    role: String,
+    code_sha256: String,
+    /// Changes with every upload.
+    code_location: String,
+    tags: BTreeMap<String, String>,
+    /// The statements of the function's resource policy.
+    permissions: Vec<Value>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct RoleSnapshot {
+    arn: String,
+    tags: BTreeMap<String, String>,
+    trust: Value,
+    attached: BTreeSet<String>,
+    inline: BTreeMap<String, Value>,
+}
+
+/// Everything of one stage, read with the SDK.
+#[derive(Clone, Debug, PartialEq)]
+struct StageSnapshot {
+    apis: Vec<ApiSnapshot>,
+    function: Option<FunctionSnapshot>,
+    role: Option<RoleSnapshot>,
+    log_group: bool,
+}
+
+impl StageSnapshot {
+    fn api(&self) -> &ApiSnapshot {
+        assert_eq!(self.apis.len(), 1, "exactly one API: {:#?}", self.apis);
+        &self.apis[0]
+    }
+
+    fn function(&self) -> &FunctionSnapshot {
+        self.function.as_ref().expect("the function exists")
+    }
+
+    fn role(&self) -> &RoleSnapshot {
+        self.role.as_ref().expect("the role exists")
+    }
+
+    fn is_empty(&self) -> bool {
+        self.apis.is_empty() && self.function.is_none() && self.role.is_none() && !self.log_group
+    }
+}
+
+async fn snapshot(aws: &Aws, service: &str, stage: &str) -> StageSnapshot {
+    let tags = ours(service, stage);
+    let mut apis = Vec::new();
+    let all = aws.apigateway.get_apis().send().await.unwrap();
+    for api in all.items() {
+        if !tags
+            .iter()
+            .all(|(k, v)| api.tags().and_then(|t| t.get(k)) == Some(v))
+        {
+            continue;
+        }
+        let id = api.api_id().unwrap().to_owned();
+        let integrations = aws
+            .apigateway
+            .get_integrations()
+            .api_id(&id)
+            .send()
+            .await
+            .unwrap();
+        let routes = aws
+            .apigateway
+            .get_routes()
+            .api_id(&id)
+            .send()
+            .await
+            .unwrap();
+        let stages = aws
+            .apigateway
+            .get_stages()
+            .api_id(&id)
+            .send()
+            .await
+            .unwrap();
+        let mut route_map = BTreeMap::new();
+        for r in routes.items() {
+            let previous = route_map.insert(
+                r.route_key().unwrap().to_owned(),
+                (
+                    r.route_id().unwrap().to_owned(),
+                    r.target().unwrap_or_default().to_owned(),
+                ),
+            );
+            assert!(
+                previous.is_none(),
+                "route {} exists twice",
+                r.route_key().unwrap()
+            );
+        }
+        apis.push(ApiSnapshot {
+            id: id.clone(),
+            name: api.name().unwrap_or_default().to_owned(),
+            protocol: api
+                .protocol_type()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_default(),
+            route_selection: api
+                .route_selection_expression()
+                .unwrap_or_default()
+                .to_owned(),
+            tags: tag_map(api.tags()),
+            integrations: integrations
+                .items()
+                .iter()
+                .map(|i| {
+                    (
+                        i.integration_id().unwrap().to_owned(),
+                        i.integration_type()
+                            .map(|t| t.as_str().to_owned())
+                            .unwrap_or_default(),
+                        i.integration_uri().unwrap_or_default().to_owned(),
+                    )
+                })
+                .collect(),
+            routes: route_map,
+            stages: stages
+                .items()
+                .iter()
+                .map(|s| {
+                    (
+                        s.stage_name().unwrap().to_owned(),
+                        (s.auto_deploy().unwrap_or(false), tag_map(s.tags())),
+                    )
+                })
+                .collect(),
+        });
+    }
+
+    let name = format!("{service}-{stage}");
+    let function = match aws.lambda.get_function().function_name(&name).send().await {
+        Ok(out) => {
+            let c = out.configuration().unwrap();
+            let permissions = match aws.lambda.get_policy().function_name(&name).send().await {
+                Ok(p) => serde_json::from_str::<Value>(p.policy().unwrap()).unwrap()["Statement"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default(),
+                Err(_) => Vec::new(),
+            };
+            Some(FunctionSnapshot {
+                arn: c.function_arn().unwrap().to_owned(),
+                runtime: c
+                    .runtime()
+                    .map(|r| r.as_str().to_owned())
+                    .unwrap_or_default(),
+                handler: c.handler().unwrap_or_default().to_owned(),
+                architectures: c
+                    .architectures()
+                    .iter()
+                    .map(|a| a.as_str().to_owned())
+                    .collect(),
+                memory: c.memory_size().unwrap(),
+                timeout: c.timeout().unwrap(),
+                env: tag_map(c.environment().and_then(|e| e.variables())),
+                role: c.role().unwrap_or_default().to_owned(),
+                code_sha256: c.code_sha256().unwrap_or_default().to_owned(),
+                code_location: out
+                    .code()
+                    .and_then(|c| c.location())
+                    .unwrap_or_default()
+                    .to_owned(),
+                tags: tag_map(out.tags()),
+                permissions,
+            })
+        }
+        Err(e) => {
+            assert_eq!(
+                e.as_service_error()
+                    .map(|e| e.is_resource_not_found_exception()),
+                Some(true),
+                "{e:?}"
+            );
+            None
+        }
+    };
+
+    let role_name = format!("{service}-{stage}-{REGION}");
+    let role = match aws.iam.get_role().role_name(&role_name).send().await {
+        Ok(out) => {
+            let r = out.role().unwrap();
+            let attached = aws
+                .iam
+                .list_attached_role_policies()
+                .role_name(&role_name)
+                .send()
+                .await
+                .unwrap();
+            let names = aws
+                .iam
+                .list_role_policies()
+                .role_name(&role_name)
+                .send()
+                .await
+                .unwrap();
+            let mut inline = BTreeMap::new();
+            for policy in names.policy_names() {
+                let doc = aws
+                    .iam
+                    .get_role_policy()
+                    .role_name(&role_name)
+                    .policy_name(policy)
+                    .send()
+                    .await
+                    .unwrap();
+                inline.insert(policy.clone(), decode_policy(doc.policy_document()));
+            }
+            Some(RoleSnapshot {
+                arn: r.arn().to_owned(),
+                tags: r
+                    .tags()
+                    .iter()
+                    .map(|t| (t.key().to_owned(), t.value().to_owned()))
+                    .collect(),
+                trust: decode_policy(r.assume_role_policy_document().unwrap()),
+                attached: attached
+                    .attached_policies()
+                    .iter()
+                    .filter_map(|p| p.policy_arn().map(str::to_owned))
+                    .collect(),
+                inline,
+            })
+        }
+        Err(e) => {
+            assert_eq!(
+                e.as_service_error()
+                    .map(|e| e.is_no_such_entity_exception()),
+                Some(true),
+                "{e:?}"
+            );
+            None
+        }
+    };
+
+    let group = format!("/aws/lambda/{name}");
+    let groups = aws
+        .logs
+        .describe_log_groups()
+        .log_group_name_prefix(&group)
+        .send()
+        .await
+        .unwrap();
+    let log_group = groups
+        .log_groups()
+        .iter()
+        .any(|g| g.log_group_name() == Some(group.as_str()));
+
+    StageSnapshot {
+        apis,
+        function,
+        role,
+        log_group,
+    }
+}
+
+/// Totals in the whole emulator: no duplicate anywhere.
+#[derive(Debug, PartialEq)]
+struct Inventory {
+    apis: usize,
+    functions: Vec<String>,
+    /// Roles other than the AWS-managed service roles moto may list.
+    roles: Vec<String>,
+}
+
+async fn inventory(aws: &Aws) -> Inventory {
+    let apis = aws
+        .apigateway
+        .get_apis()
+        .send()
+        .await
+        .unwrap()
+        .items()
+        .len();
+    let mut functions: Vec<String> = aws
+        .lambda
+        .list_functions()
+        .send()
+        .await
+        .unwrap()
+        .functions()
+        .iter()
+        .map(|f| f.function_name().unwrap().to_owned())
+        .collect();
+    functions.sort();
+    let mut roles: Vec<String> = aws
+        .iam
+        .list_roles()
+        .send()
+        .await
+        .unwrap()
+        .roles()
+        .iter()
+        .map(|r| r.role_name().to_owned())
+        .filter(|n| !n.starts_with("AWSServiceRole"))
+        .collect();
+    roles.sort();
+    Inventory {
+        apis,
+        functions,
+        roles,
+    }
+}
+
+/// The stage is exactly what the issue asks for: API (routes, integration, stage), function,
+/// role with the scoped policy, permission; all tagged.
+fn assert_complete(s: &StageSnapshot, stage: &str, spec: &Spec) {
+    let tags = ours(SERVICE, stage);
+    let name = format!("{SERVICE}-{stage}");
+    let api = s.api();
+    assert_eq!(api.protocol, "WEBSOCKET");
+    assert_eq!(api.name, name);
+    assert_eq!(api.route_selection, "$request.body.route");
+    assert_eq!(api.tags, tags);
+
+    let function = s.function();
+    let function_arn = format!("arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}");
+    assert_eq!(function.arn, function_arn);
+    assert_eq!(function.runtime, "provided.al2023");
+    assert_eq!(function.handler, "bootstrap");
+    assert_eq!(function.architectures, vec!["arm64"]);
+    assert_eq!(function.memory, spec.memory as i32);
+    assert_eq!(function.timeout, spec.timeout as i32);
+    let mut env: BTreeMap<String, String> = spec
+        .env
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    env.insert(
+        "SOCKET_ROUTE_SELECTION".into(),
+        "$request.body.route".into(),
+    );
+    assert_eq!(function.env, env);
+    assert_eq!(function.tags, tags);
+
+    assert_eq!(
+        api.integrations.len(),
+        1,
+        "one integration: {:?}",
+        api.integrations
+    );
+    let (integration_id, kind, uri) = &api.integrations[0];
+    assert_eq!(kind, "AWS_PROXY");
+    assert_eq!(uri, &format!("arn:aws:apigateway:{REGION}:lambda:path/2015-03-31/functions/{function_arn}/invocations"));
+
+    let mut want_routes: BTreeSet<String> = ["$connect", "$disconnect", "$default"]
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
+    want_routes.extend(spec.routes.iter().map(|r| r.to_string()));
+    assert_eq!(
+        api.routes.keys().cloned().collect::<BTreeSet<_>>(),
+        want_routes
+    );
+    for (key, (_, target)) in &api.routes {
+        assert_eq!(
+            target,
+            &format!("integrations/{integration_id}"),
+            "route {key}"
+        );
+    }
+    assert_eq!(
+        api.stages.keys().collect::<Vec<_>>(),
+        vec![stage],
+        "one stage named after the stage"
+    );
+    let (auto_deploy, stage_tags) = &api.stages[stage];
+    assert!(auto_deploy, "the stage deploys itself");
+    assert_eq!(stage_tags, &tags);
+
+    let api_arn = format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:{}", api.id);
+    assert_eq!(
+        function.permissions.len(),
+        1,
+        "one permission: {:?}",
+        function.permissions
+    );
+    let permission = &function.permissions[0];
+    assert_eq!(
+        permission["Principal"]["Service"],
+        "apigateway.amazonaws.com"
+    );
+    assert_eq!(permission["Action"], "lambda:InvokeFunction");
+    assert_eq!(
+        permission["Condition"]["ArnLike"]["AWS:SourceArn"],
+        format!("{api_arn}/*")
+    );
+
+    let role = s.role();
+    assert_eq!(function.role, role.arn);
+    assert_eq!(role.tags, tags);
+    assert_eq!(
+        role.trust["Statement"][0]["Principal"]["Service"],
+        "lambda.amazonaws.com"
+    );
+    assert_eq!(
+        role.attached,
+        BTreeSet::from([
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole".to_owned()
+        ])
+    );
+    assert_eq!(role.inline.len(), 1, "one inline policy: {:?}", role.inline);
+    let statements = role.inline.values().next().unwrap()["Statement"]
+        .as_array()
+        .unwrap()
+        .clone();
+    assert_eq!(statements.len(), 1);
+    assert_eq!(statements[0]["Effect"], "Allow");
+    assert_eq!(statements[0]["Action"], "execute-api:ManageConnections");
+    assert_eq!(
+        statements[0]["Resource"],
+        format!("{api_arn}/*"),
+        "scoped to this API only"
+    );
+}
+
+/// PublishVersion publishes a new version only if the code or configuration changed since the
+/// last one: the version it returns tells whether the function was touched.
+async fn publish(aws: &Aws, stage: &str) -> String {
+    let out = aws
+        .lambda
+        .publish_version()
+        .function_name(format!("{SERVICE}-{stage}"))
+        .send()
+        .await
+        .unwrap();
+    out.version().unwrap().to_owned()
+}
+
+// ---------------------------------------------------------------------------------------------
+// The tests.
+
+#[tokio::test(flavor = "multi_thread")]
+async fn first_deploy_creates_one_of_each_all_tagged_and_info_reports_it() {
+    let moto = Moto::start();
+    let aws = moto.clients();
+    let project = Project::new("first", &moto);
+
+    let run = project.deploy("dev");
+    let stage = snapshot(&aws, SERVICE, "dev").await;
+    assert_complete(&stage, "dev", &Spec::default());
+    assert_eq!(
+        inventory(&aws).await,
+        Inventory {
+            apis: 1,
+            functions: vec!["echo-dev".into()],
+            roles: vec![format!("echo-dev-{REGION}")]
+        }
+    );
+    assert!(project.state_file("dev").is_file());
+    let state = std::fs::read_to_string(project.state_file("dev")).unwrap();
+    assert!(
+        !state.contains("echo-table"),
+        "state holds env names, never values:\n{state}"
+    );
+
+    // The outputs match what exists.
+    let api_id = &stage.api().id;
+    let outputs = run.json();
+    assert_eq!(
+        outputs["url"],
+        format!("wss://{api_id}.execute-api.{REGION}.amazonaws.com/dev")
+    );
+    assert_eq!(outputs["apiId"], *api_id);
+    assert_eq!(outputs["stage"], "dev");
+    assert_eq!(outputs["region"], REGION);
+    assert_eq!(outputs["functionName"], "echo-dev");
+    assert_eq!(
+        outputs["routes"],
+        serde_json::json!(["$connect", "$disconnect", "$default", "message"])
+    );
+    assert_eq!(outputs["code"]["env"], serde_json::json!(["TABLE_NAME"]));
+    assert!(
+        !run.stdout.contains("echo-table"),
+        "env values are never printed"
+    );
+
+    let info = project
+        .run(&["info", "--stage", "dev", "--json"])
+        .success()
+        .json();
+    for key in [
+        "url",
+        "stage",
+        "region",
+        "apiId",
+        "functionName",
+        "routes",
+        "code",
+    ] {
+        assert_eq!(info[key], outputs[key], "info and deploy agree on {key}");
+    }
+    let human = project.run(&["info", "--stage", "dev"]).success();
+    assert!(
+        human.stdout.contains(&format!(
+            "url:  wss://{api_id}.execute-api.{REGION}.amazonaws.com/dev"
+        )),
+        "{}",
+        human.stdout
+    );
+
+    let missing = project.run(&["info", "--stage", "prod"]).failure();
+    assert!(
+        missing.stderr.contains("not deployed"),
+        "{}",
+        missing.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn second_deploy_without_changes_touches_nothing() {
+    let moto = Moto::start();
+    let aws = moto.clients();
+    let project = Project::new("noop", &moto);
+    project.deploy("dev");
+    let version = publish(&aws, "dev").await;
+    let before = snapshot(&aws, SERVICE, "dev").await;
+
+    let again = project.deploy("dev");
+    assert_eq!(
+        again.writes(),
+        Vec::<String>::new(),
+        "no write call at all; calls: {:?}",
+        again.calls()
+    );
+    assert_eq!(again.json()["changes"], serde_json::json!([]));
+    let after = snapshot(&aws, SERVICE, "dev").await;
+    assert_eq!(
+        after, before,
+        "identical ids, code location (no upload) and configuration"
+    );
+    assert_eq!(
+        publish(&aws, "dev").await,
+        version,
+        "the function was neither updated nor re-uploaded"
+    );
+
+    let human = project
+        .run(&[
+            "deploy",
+            "--stage",
+            "dev",
+            "--package",
+            project.zip().to_str().unwrap(),
+        ])
+        .success();
+    assert!(human.stderr.contains("No changes"), "{}", human.stderr);
+    assert_eq!(snapshot(&aws, SERVICE, "dev").await, before);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changed_code_updates_only_the_code() {
+    let moto = Moto::start();
+    let aws = moto.clients();
+    let project = Project::new("code", &moto);
+    project.deploy("dev");
+    let version = publish(&aws, "dev").await;
+    let before = snapshot(&aws, SERVICE, "dev").await;
+
+    project.write_code("v2");
+    let run = project.deploy("dev");
+    assert_eq!(run.writes(), vec!["Lambda.UpdateFunctionCode"]);
+    let after = snapshot(&aws, SERVICE, "dev").await;
+    assert_ne!(after.function().code_sha256, before.function().code_sha256);
+    assert_ne!(
+        after.function().code_location,
+        before.function().code_location,
+        "uploaded"
+    );
+    let mut expected = before.clone();
+    let function = expected.function.as_mut().unwrap();
+    function.code_sha256 = after.function().code_sha256.clone();
+    function.code_location = after.function().code_location.clone();
+    assert_eq!(after, expected, "nothing but the code changed");
+    assert_ne!(publish(&aws, "dev").await, version);
+
+    // The uploaded zip is the one given: Lambda's CodeSha256 is the base64 SHA-256 of the zip.
+    use base64::Engine as _;
+    use sha2::Digest as _;
+    let zip = std::fs::read(project.zip()).unwrap();
+    let sha = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(&zip));
+    assert_eq!(after.function().code_sha256, sha);
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(project.state_file("dev")).unwrap()).unwrap();
+    assert_eq!(state["function"]["codeSha256"], sha);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changed_configuration_updates_only_the_configuration() {
+    let moto = Moto::start();
+    let aws = moto.clients();
+    let project = Project::new("config", &moto);
+    project.deploy("dev");
+    let before = snapshot(&aws, SERVICE, "dev").await;
+
+    let spec = Spec {
+        memory: 1024,
+        timeout: 20,
+        env: vec![("TABLE_NAME", "other"), ("LOG_LEVEL", "debug")],
+        ..Spec::default()
+    };
+    project.write_manifest(&spec);
+    let run = project.deploy("dev");
+    assert_eq!(run.writes(), vec!["Lambda.UpdateFunctionConfiguration"]);
+    let after = snapshot(&aws, SERVICE, "dev").await;
+    assert_complete(&after, "dev", &spec);
+    let mut expected = before.clone();
+    let function = expected.function.as_mut().unwrap();
+    function.memory = 1024;
+    function.timeout = 20;
+    function.env = after.function().env.clone();
+    assert_eq!(after, expected, "same code (no upload), same ids");
+    assert_eq!(
+        run.json()["code"]["env"],
+        serde_json::json!(["LOG_LEVEL", "TABLE_NAME"])
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_route_added_or_removed_changes_only_that_route() {
+    let moto = Moto::start();
+    let aws = moto.clients();
+    let project = Project::new("routes", &moto);
+    project.deploy("dev");
+    let version = publish(&aws, "dev").await;
+    let before = snapshot(&aws, SERVICE, "dev").await;
+
+    let added = Spec {
+        routes: vec!["message", "chat"],
+        ..Spec::default()
+    };
+    project.write_manifest(&added);
+    let run = project.deploy("dev");
+    assert_eq!(run.writes(), vec!["ApiGatewayV2.CreateRoute"]);
+    let after_add = snapshot(&aws, SERVICE, "dev").await;
+    assert_complete(&after_add, "dev", &added);
+    let mut expected = before.clone();
+    expected.apis[0]
+        .routes
+        .insert("chat".into(), after_add.api().routes["chat"].clone());
+    assert_eq!(
+        after_add, expected,
+        "the other routes keep their ids; nothing else changed"
+    );
+
+    let removed = Spec {
+        routes: vec!["chat"],
+        ..Spec::default()
+    };
+    project.write_manifest(&removed);
+    let run = project.deploy("dev");
+    assert_eq!(run.writes(), vec!["ApiGatewayV2.DeleteRoute"]);
+    let after_remove = snapshot(&aws, SERVICE, "dev").await;
+    assert_complete(&after_remove, "dev", &removed);
+    let mut expected = after_add.clone();
+    expected.apis[0].routes.remove("message");
+    assert_eq!(after_remove, expected);
+    assert_eq!(
+        publish(&aws, "dev").await,
+        version,
+        "the function was not touched"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dev_and_prod_side_by_side_and_removing_prod_leaves_dev_whole() {
+    let moto = Moto::start();
+    let aws = moto.clients();
+    let project = Project::new("stages", &moto);
+    project.deploy("dev");
+    project.deploy("prod");
+    let dev = snapshot(&aws, SERVICE, "dev").await;
+    let prod = snapshot(&aws, SERVICE, "prod").await;
+    assert_complete(&dev, "dev", &Spec::default());
+    assert_complete(&prod, "prod", &Spec::default());
+    assert_ne!(dev.api().id, prod.api().id);
+    assert_eq!(inventory(&aws).await.apis, 2);
+
+    project.remove("prod");
+    assert!(snapshot(&aws, SERVICE, "prod").await.is_empty());
+    assert_eq!(
+        snapshot(&aws, SERVICE, "dev").await,
+        dev,
+        "dev is untouched"
+    );
+    assert_eq!(
+        inventory(&aws).await,
+        Inventory {
+            apis: 1,
+            functions: vec!["echo-dev".into()],
+            roles: vec![format!("echo-dev-{REGION}")]
+        }
+    );
+    assert!(project.state_file("dev").is_file());
+    assert!(!project.state_file("prod").exists());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remove_leaves_nothing_and_a_second_remove_succeeds() {
+    let moto = Moto::start();
+    let aws = moto.clients();
+    let project = Project::new("remove", &moto);
+    project.deploy("dev");
+    // Lambda creates the function's log group on its first invocation; another service's stays.
+    for group in ["/aws/lambda/echo-dev", "/aws/lambda/other-dev"] {
+        aws.logs
+            .create_log_group()
+            .log_group_name(group)
+            .send()
+            .await
+            .unwrap();
+    }
+    assert!(snapshot(&aws, SERVICE, "dev").await.log_group);
+
+    let run = project.remove("dev");
+    assert!(run.stdout.contains("Removed"), "{}", run.stdout);
+    let left = snapshot(&aws, SERVICE, "dev").await;
+    assert!(left.is_empty(), "nothing of the stage is left: {left:#?}");
+    assert_eq!(
+        inventory(&aws).await,
+        Inventory {
+            apis: 0,
+            functions: vec![],
+            roles: vec![]
+        }
+    );
+    let groups = aws.logs.describe_log_groups().send().await.unwrap();
+    let names: Vec<_> = groups
+        .log_groups()
+        .iter()
+        .filter_map(|g| g.log_group_name())
+        .collect();
+    assert_eq!(names, vec!["/aws/lambda/other-dev"]);
+    assert!(!project.state_file("dev").exists());
+
+    let again = project.remove("dev");
+    assert!(
+        again.stdout.contains("Nothing to remove"),
+        "{}",
+        again.stdout
+    );
+    assert_eq!(again.writes(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn without_state_deploy_adopts_what_exists_and_remove_finds_it_by_tags() {
+    let moto = Moto::start();
+    let aws = moto.clients();
+    let project = Project::new("adopt", &moto);
+    project.deploy("dev");
+    let before = snapshot(&aws, SERVICE, "dev").await;
+
+    std::fs::remove_file(project.state_file("dev")).unwrap();
+    let run = project.deploy("dev");
+    assert_eq!(run.writes(), Vec::<String>::new(), "adopted, not recreated");
+    assert_eq!(snapshot(&aws, SERVICE, "dev").await, before);
+    assert_eq!(inventory(&aws).await.apis, 1);
+    let state: Value =
+        serde_json::from_str(&std::fs::read_to_string(project.state_file("dev")).unwrap()).unwrap();
+    assert_eq!(
+        state["api"]["id"],
+        before.api().id,
+        "the state file is rebuilt"
+    );
+
+    std::fs::remove_dir_all(project.dir.join(".socket")).unwrap();
+    project.remove("dev");
+    assert!(snapshot(&aws, SERVICE, "dev").await.is_empty());
+    assert_eq!(
+        inventory(&aws).await,
+        Inventory {
+            apis: 0,
+            functions: vec![],
+            roles: vec![]
+        }
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_api_deleted_behind_our_back_is_recreated_and_everything_rescoped() {
+    let moto = Moto::start();
+    let aws = moto.clients();
+    let project = Project::new("vanished", &moto);
+    project.deploy("dev");
+    let old = snapshot(&aws, SERVICE, "dev").await;
+    aws.apigateway
+        .delete_api()
+        .api_id(&old.api().id)
+        .send()
+        .await
+        .unwrap();
+
+    project.deploy("dev");
+    let new = snapshot(&aws, SERVICE, "dev").await;
+    assert_complete(&new, "dev", &Spec::default());
+    assert_ne!(new.api().id, old.api().id);
+    assert_eq!(
+        new.function().code_location,
+        old.function().code_location,
+        "the function was not re-uploaded"
+    );
+    assert_eq!(inventory(&aws).await.apis, 1);
+}
+
+/// Kills a deploy right after a given step finished, for each of several steps (each on its
+/// own stage); the next deploy must finish the job with exactly one of everything.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_interrupted_deploy_is_finished_by_the_next_one() {
+    let moto = Moto::start();
+    let aws = moto.clients();
+    let project = Project::new("killed", &moto);
+    let kill_points = [
+        ("k1", "✓ Create IAM role"),
+        ("k2", "✓ Create WebSocket API"),
+        ("k3", "✓ Create function"),
+        ("k4", "✓ Add route $connect"),
+    ];
+    for (stage, marker) in kill_points {
+        let mut child = project.spawn_deploy(stage);
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut seen = Vec::new();
+        for line in stderr.lines() {
+            let line = line.unwrap();
+            let reached = line.contains(marker);
+            seen.push(line);
+            if reached {
+                child.kill().unwrap();
+                break;
+            }
+        }
+        let status = child.wait().unwrap();
+        assert_eq!(
+            status.signal(),
+            Some(9),
+            "killed midway at {marker:?}; output:\n{}",
+            seen.join("\n")
+        );
+        let partial = snapshot(&aws, SERVICE, stage).await;
+        assert!(
+            partial.role.is_some(),
+            "the deploy got as far as {marker:?}"
+        );
+
+        project.deploy(stage);
+        assert_complete(
+            &snapshot(&aws, SERVICE, stage).await,
+            stage,
+            &Spec::default(),
+        );
+    }
+    let inv = inventory(&aws).await;
+    assert_eq!(inv.apis, 4, "one API per stage, no duplicate: {inv:?}");
+    assert_eq!(
+        inv.functions,
+        vec!["echo-k1", "echo-k2", "echo-k3", "echo-k4"]
+    );
+    assert_eq!(inv.roles.len(), 4);
+
+    for (stage, _) in kill_points {
+        project.remove(stage);
+    }
+    assert_eq!(
+        inventory(&aws).await,
+        Inventory {
+            apis: 0,
+            functions: vec![],
+            roles: vec![]
+        }
+    );
+}
+
+/// A second deploy of a stage while the first runs is refused with a message naming the first.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_deploys_of_one_stage_at_once_never_duplicate() {
+    let moto = Moto::start();
+    let aws = moto.clients();
+    let project = Project::new("concurrent", &moto);
+
+    let mut first = project.spawn_deploy("dev");
+    let mut stderr = BufReader::new(first.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("Reading") {
+        line.clear();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "the first deploy started reading"
+        );
+    }
+    // Freeze the first deploy while it holds the stage.
+    let pid = first.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-STOP", &pid])
+        .status()
+        .unwrap()
+        .success());
+    let second = project
+        .run(&[
+            "deploy",
+            "--stage",
+            "dev",
+            "--package",
+            project.zip().to_str().unwrap(),
+        ])
+        .failure();
+    assert!(
+        second.stderr.contains(&format!(
+            "another `socket deploy` of stage `dev` is running (pid {pid}"
+        )),
+        "{}",
+        second.stderr
+    );
+    let removing = project.run(&["remove", "--stage", "dev"]).failure();
+    assert!(
+        removing.stderr.contains("is running"),
+        "{}",
+        removing.stderr
+    );
+    assert!(Command::new("kill")
+        .args(["-CONT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    std::thread::spawn(move || std::io::copy(&mut stderr, &mut std::io::sink()));
+    assert!(first.wait().unwrap().success());
+
+    assert_complete(
+        &snapshot(&aws, SERVICE, "dev").await,
+        "dev",
+        &Spec::default(),
+    );
+    assert_eq!(inventory(&aws).await.apis, 1);
+    // Once the first is done, the stage is free again.
+    assert_eq!(project.deploy("dev").writes(), Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unreachable_endpoint_and_missing_credentials_fail_clearly() {
+    let moto = Moto::start();
+    let mut project = Project::new("offline", &moto);
+
+    // Nothing listens on this port.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    project.env.retain(|(k, _)| k != "AWS_ENDPOINT_URL");
+    project.env.push((
+        "AWS_ENDPOINT_URL".into(),
+        format!("http://127.0.0.1:{closed}"),
+    ));
+    let zip = project.zip();
+    let down = project
+        .run(&["deploy", "--package", zip.to_str().unwrap()])
+        .failure();
+    assert!(
+        down.stderr
+            .contains(&format!("could not reach http://127.0.0.1:{closed}")),
+        "{}",
+        down.stderr
+    );
+    assert!(down.stderr.contains("help:"), "{}", down.stderr);
+    assert!(!project.state_file("dev").exists(), "nothing was recorded");
+    let info = project.run(&["info"]).failure();
+    assert!(info.stderr.contains("could not reach"), "{}", info.stderr);
+
+    project.env = moto
+        .env()
+        .into_iter()
+        .filter(|(k, _)| !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET"))
+        .collect();
+    let none = project
+        .run(&["deploy", "--package", zip.to_str().unwrap()])
+        .failure();
+    assert!(
+        none.stderr.contains("no AWS credentials"),
+        "{}",
+        none.stderr
+    );
+    assert!(
+        none.stderr.contains(".env"),
+        "says where to put them: {}",
+        none.stderr
+    );
+    assert_eq!(inventory(&moto.clients()).await.apis, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_credentials_fail_clearly_and_leave_state_correct() {
+    let moto = Moto::start();
+    let aws = moto.clients();
+    let project = Project::new("denied", &moto);
+    // From here on moto checks every request's signature against the keys it knows: none.
+    moto.enforce_auth();
+
+    let zip = project.zip();
+    let wrong = project
+        .run(&["deploy", "--package", zip.to_str().unwrap()])
+        .failure();
+    assert!(
+        wrong.stderr.contains("AWS rejected the credentials"),
+        "{}",
+        wrong.stderr
+    );
+    assert!(
+        wrong.stderr.contains("AWS_SECRET_ACCESS_KEY"),
+        "says what to check: {}",
+        wrong.stderr
+    );
+    assert!(!project.state_file("dev").exists(), "nothing was recorded");
+    let removing = project.run(&["remove"]).failure();
+    assert!(
+        removing.stderr.contains("AWS rejected the credentials"),
+        "{}",
+        removing.stderr
+    );
+
+    moto.relax_auth();
+    assert_eq!(
+        inventory(&aws).await,
+        Inventory {
+            apis: 0,
+            functions: vec![],
+            roles: vec![]
+        }
+    );
+}

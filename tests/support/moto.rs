@@ -1,0 +1,176 @@
+//! A local AWS for the deploy tests: `moto` in server mode on a free loopback port, one server
+//! per test (so tests run in parallel without seeing each other), and SDK clients pointed at it.
+//!
+//! moto is looked up in `target/moto-venv/bin/` first (where the README's test command installs
+//! it), then on `PATH`. Everything uses dummy credentials and never looks for real ones.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const REGION: &str = "us-east-1";
+/// The account moto reports for every resource.
+pub const ACCOUNT: &str = "123456789012";
+pub const ACCESS_KEY: &str = "testing";
+pub const SECRET_KEY: &str = "testing";
+
+pub struct Moto {
+    child: Child,
+    pub port: u16,
+}
+
+fn workspace_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// `moto_server` from the venv under `target/`, else from `PATH`.
+fn moto_server() -> Command {
+    let venv = target_dir()
+        .join("moto-venv")
+        .join("bin")
+        .join("moto_server");
+    if venv.is_file() {
+        return Command::new(venv);
+    }
+    Command::new("moto_server")
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+impl Moto {
+    /// Starts moto with AWS's managed policies loaded (the role attaches one) and waits until it
+    /// answers.
+    pub fn start() -> Moto {
+        for _ in 0..3 {
+            let port = free_port();
+            let child = moto_server()
+                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+                .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect(
+                    "moto_server: install it with `python3 -m venv target/moto-venv && \
+                     target/moto-venv/bin/pip install 'moto[server]'` (the README's test command does)",
+                );
+            let mut moto = Moto { child, port };
+            if moto.wait_ready(Duration::from_secs(60)) {
+                return moto;
+            }
+            // Lost the port to another process between choosing and binding it: try another.
+        }
+        panic!("moto_server did not start");
+    }
+
+    fn wait_ready(&mut self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        false
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The environment the `socket` binary gets: this endpoint, dummy credentials, no lookups
+    /// beyond loopback.
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint().as_str()),
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY),
+            ("AWS_REGION", REGION),
+            ("AWS_EC2_METADATA_DISABLED", "true"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+    }
+
+    /// SDK clients on this server, to check what exists.
+    pub fn clients(&self) -> Aws {
+        let credentials =
+            aws_sdk_iam::config::Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "tests");
+        let config = aws_config::SdkConfig::builder()
+            .region(aws_config::Region::new(REGION))
+            .endpoint_url(self.endpoint())
+            .credentials_provider(aws_sdk_iam::config::SharedCredentialsProvider::new(
+                credentials,
+            ))
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        Aws {
+            iam: aws_sdk_iam::Client::new(&config),
+            lambda: aws_sdk_lambda::Client::new(&config),
+            apigateway: aws_sdk_apigatewayv2::Client::new(&config),
+            logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+        }
+    }
+
+    /// From now on moto checks signatures and IAM policies (before this, anything goes).
+    pub fn enforce_auth(&self) {
+        http_post(self.port, "/moto-api/reset-auth", "0");
+    }
+
+    /// Back to accepting anything.
+    pub fn relax_auth(&self) {
+        http_post(self.port, "/moto-api/reset-auth", "inf");
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A bare HTTP/1.1 POST (moto's control API), without pulling an HTTP client into the tests.
+fn http_post(port: u16, path: &str, body: &str) {
+    use std::io::{Read, Write};
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("moto is listening");
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("request sent");
+    let mut response = String::new();
+    let _ = stream.read_to_string(&mut response);
+    assert!(
+        response.starts_with("HTTP/1.1 200") || response.starts_with("HTTP/1.0 200"),
+        "{response}"
+    );
+}
+
+/// SDK clients for the services a stage uses.
+pub struct Aws {
+    pub iam: aws_sdk_iam::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub apigateway: aws_sdk_apigatewayv2::Client,
+    pub logs: aws_sdk_cloudwatchlogs::Client,
+}
