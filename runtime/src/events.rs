@@ -250,6 +250,20 @@ pub fn format_request_time(epoch_ms: i64) -> String {
     )
 }
 
+/// ISO 8601 in UTC with milliseconds, as the management API reports times: `2024-02-09T18:23:28.941Z`.
+pub(crate) fn format_iso8601(epoch_ms: i64) -> String {
+    let secs = epoch_ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (year, month, day) = civil_from_days(days);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60,
+        epoch_ms.rem_euclid(1000)
+    )
+}
+
 /// Days since 1970-01-01 to (year, month 1..=12, day 1..=31), proleptic Gregorian calendar.
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
@@ -310,6 +324,10 @@ mod tests {
             "09/Feb/2024:18:23:28 +0000"
         );
         assert_eq!(format_request_time(0), "01/Jan/1970:00:00:00 +0000");
+        assert_eq!(
+            format_iso8601(1_707_503_008_941),
+            "2024-02-09T18:23:28.941Z"
+        );
     }
 
     #[test]

@@ -127,8 +127,8 @@ impl TestApp {
     /// A client connection with a fully specified [`EventContext`] (stage, domain, source ip, ...).
     pub fn connection_with(&self, context: EventContext) -> TestConnection<'_> {
         let info = ConnectionInfo {
-            connected_at: context.connected_at_ms.to_string(),
-            last_active_at: context.request_time_ms.to_string(),
+            connected_at: events::format_iso8601(context.connected_at_ms),
+            last_active_at: events::format_iso8601(context.request_time_ms),
             identity: ConnectionIdentity {
                 source_ip: context.source_ip.clone(),
                 user_agent: context.user_agent.clone(),
