@@ -148,7 +148,8 @@ async fn handle(state: Arc<State>, request: Request<Incoming>) -> Result<Reply, 
     }
     let connections_prefix = format!("/{}/@connections/", state.stage);
     if let Some(connection_id) = path.strip_prefix(&connections_prefix) {
-        return Ok(management_route(&state, &method, connection_id, &body));
+        let connection_id = percent_decode(connection_id);
+        return Ok(management_route(&state, &method, &connection_id, &body));
     }
     Ok(reply(
         StatusCode::NOT_FOUND,
@@ -233,6 +234,29 @@ fn hand_out(state: &State, invocation: Invocation) -> Reply {
     response
 }
 
+/// Connection ids end in `=`, which clients send percent-encoded in the path.
+fn percent_decode(segment: &str) -> String {
+    let bytes = segment.as_bytes();
+    let mut decoded = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                decoded.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                decoded.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&decoded).into_owned()
+}
+
 fn management_route(state: &State, method: &Method, connection_id: &str, body: &[u8]) -> Reply {
     match *method {
         Method::POST => {
@@ -248,5 +272,17 @@ fn management_route(state: &State, method: &Method, connection_id: &str, body: &
         ),
         Method::DELETE => reply(StatusCode::NO_CONTENT, Bytes::new()),
         _ => reply(StatusCode::METHOD_NOT_ALLOWED, Bytes::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::percent_decode;
+
+    #[test]
+    fn decodes_percent_encoded_connection_ids() {
+        assert_eq!(percent_decode("L0SM9cOFvHcCIhw%3D"), "L0SM9cOFvHcCIhw=");
+        assert_eq!(percent_decode("plain="), "plain=");
+        assert_eq!(percent_decode("odd%zz%"), "odd%zz%");
     }
 }

@@ -12,7 +12,9 @@ use hyper_util::rt::TokioExecutor;
 use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::Value;
 
-#[tokio::main]
+// The same single-threaded runtime as the examples/echo binary: one invocation at a time needs no
+// second thread, and both sides of the comparison then schedule alike.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> Result<(), Error> {
     let endpoint = std::env::var("SOCKET_MANAGEMENT_ENDPOINT").map_err(|_| {
         "SOCKET_MANAGEMENT_ENDPOINT must name the management endpoint (http://host:port/stage)"
@@ -40,9 +42,12 @@ async fn echo(
         .ok_or("event has no connectionId")?;
     let message: Value = serde_json::from_str(request.body.as_deref().unwrap_or("null"))?;
     let data = serde_json::to_vec(&message["data"])?;
-    let post = http::Request::post(format!("{endpoint}/@connections/{connection_id}"))
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(data)))?;
+    let post = http::Request::post(format!(
+        "{endpoint}/@connections/{}",
+        percent_encode(&connection_id)
+    ))
+    .header("content-type", "application/json")
+    .body(Full::new(Bytes::from(data)))?;
     let status = client.request(post).await?.status();
     if !status.is_success() {
         return Err(format!("management endpoint answered {status}").into());
@@ -50,4 +55,17 @@ async fn echo(
     let mut response = ApiGatewayProxyResponse::default();
     response.status_code = 200;
     Ok(response)
+}
+
+/// Connection ids end in `=`: percent-encode all but RFC 3986 unreserved characters.
+fn percent_encode(value: &str) -> String {
+    let mut encoded = String::with_capacity(value.len() + 6);
+    for byte in value.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'.' | b'_' | b'~') {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
 }
