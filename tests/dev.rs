@@ -316,7 +316,8 @@ async fn one_worker_delivers_a_connections_messages_in_order() {
 async fn two_hundred_connections_echo_fifty_messages_each() {
     const CONNECTIONS: usize = 200;
     const MESSAGES: usize = 50;
-    let dev = SocketDev::echo(&["--workers", "4"]);
+    // A generous function timeout: this test is about nothing lost or crossed, on a busy machine.
+    let dev = SocketDev::echo(&["--workers", "4", "--timeout", "20"]);
     let started = Instant::now();
     let mut clients = Vec::new();
     for _ in 0..CONNECTIONS {
@@ -406,4 +407,109 @@ fn child_processes(parent: u32) -> Vec<u32> {
         }
     }
     children
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn editing_the_handler_rebuilds_and_swaps_workers_without_dropping_connections() {
+    let root = socket_tests::socket_dev::workspace_root();
+    let project = Project::echo_copy(&root);
+    let args: Vec<String> = [
+        "dev",
+        "--config",
+        &project.dir.join("serverless.yml").display().to_string(),
+        "--port",
+        "0",
+        "--workers",
+        "2",
+    ]
+    .iter()
+    .map(|arg| arg.to_string())
+    .collect();
+    // A target folder of its own that outlives the test, so only the first run builds cold.
+    let target = root.join("target").join("socket-dev-watch-test");
+    let dev = SocketDev::start_with_env(&args, &[("CARGO_TARGET_DIR", &target.display().to_string())]);
+
+    let mut client = ws_client::connect(&dev.ws_url).await;
+    let id = ws_client::whoami(&mut client).await;
+
+    // An edit: whoami gains a field. The same connection sees the new code.
+    project.edit("src/main.rs", |source| {
+        source.replace(
+            r#""stage": socket.stage() }"#,
+            r#""stage": socket.stage(), "generation": 2 }"#,
+        )
+    });
+    let rebuilt = dev
+        .wait_for_line(Duration::from_secs(600), |line| line.contains("[watch] rebuilt"))
+        .await;
+    assert!(rebuilt.is_some(), "no rebuild:\n{}", dev.output().join("\n"));
+    ws_client::send_route(&mut client, "whoami", Value::Null).await;
+    assert_eq!(
+        ws_client::next_json(&mut client, WAIT).await,
+        json!({"connectionId": id, "stage": "dev", "generation": 2})
+    );
+
+    // A broken edit: the error is shown and the previous workers keep serving.
+    project.edit("src/main.rs", |source| format!("{source}\nfn broken( {{\n"));
+    let failed = dev
+        .wait_for_line(Duration::from_secs(600), |line| line.contains("[watch] build failed"))
+        .await;
+    assert!(failed.is_some(), "no build failure shown:\n{}", dev.output().join("\n"));
+    ws_client::send_route(&mut client, "whoami", Value::Null).await;
+    assert_eq!(
+        ws_client::next_json(&mut client, WAIT).await,
+        json!({"connectionId": id, "stage": "dev", "generation": 2})
+    );
+    assert!(
+        !dev.output().iter().any(|line| line.contains(&format!("{id} disconnected"))),
+        "the connection was dropped:\n{}",
+        dev.output().join("\n")
+    );
+}
+
+/// A copy of `examples/echo` as a standalone crate in a temporary folder.
+struct Project {
+    dir: std::path::PathBuf,
+}
+
+impl Project {
+    fn echo_copy(root: &std::path::Path) -> Project {
+        let unique = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos();
+        let dir = std::env::temp_dir().join(format!("socket-dev-watch-{}-{unique}", std::process::id()));
+        std::fs::create_dir_all(dir.join("src")).unwrap();
+        let example = root.join("examples/echo");
+        std::fs::copy(example.join("src/main.rs"), dir.join("src/main.rs")).unwrap();
+        std::fs::copy(example.join("serverless.yml"), dir.join("serverless.yml")).unwrap();
+        // Same dependency versions as the workspace, so the crates are already downloaded.
+        std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
+        let runtime = root.join("runtime").display().to_string();
+        std::fs::write(
+            dir.join("Cargo.toml"),
+            format!(
+                "[package]\nname = \"echo\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
+                 [workspace]\n\n[dependencies]\nsocket-runtime = {{ path = {runtime:?} }}\n\
+                 tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"time\"] }}\n\
+                 serde_json = \"1\"\n"
+            ),
+        )
+        .unwrap();
+        Project { dir }
+    }
+
+    fn edit(&self, file: &str, change: impl FnOnce(String) -> String) {
+        let path = self.dir.join(file);
+        let source = std::fs::read_to_string(&path).unwrap();
+        let changed = change(source.clone());
+        assert_ne!(source, changed, "the edit changed nothing in {file}");
+        std::fs::write(path, changed).unwrap();
+    }
+}
+
+impl Drop for Project {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }

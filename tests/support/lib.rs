@@ -1,6 +1,8 @@
 //! Shared helpers for the end-to-end tests.
 
+pub mod chromium;
 pub mod http_client;
 pub mod moto;
 pub mod socket_dev;
+pub mod static_files;
 pub mod ws_client;

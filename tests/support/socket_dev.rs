@@ -15,24 +15,33 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// `target/debug/socket`, built with cargo once per test process.
+/// `target/debug/socket` and `target/debug/echo` (the echo example's handler for this machine),
+/// built with cargo once per test process.
+fn built() -> &'static (PathBuf, PathBuf) {
+    static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = workspace_root();
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "-p", "socket-cli", "-p", "echo"])
+            .current_dir(&root)
+            .status()
+            .expect("run cargo build -p socket-cli -p echo");
+        assert!(status.success(), "cargo build -p socket-cli -p echo failed");
+        let target = std::env::var_os("CARGO_TARGET_DIR")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| root.join("target"));
+        (target.join("debug").join("socket"), target.join("debug").join("echo"))
+    })
+}
+
+/// The `socket` binary.
 pub fn socket_binary() -> PathBuf {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT
-        .get_or_init(|| {
-            let root = workspace_root();
-            let status = Command::new(env!("CARGO"))
-                .args(["build", "-p", "socket-cli"])
-                .current_dir(&root)
-                .status()
-                .expect("run cargo build -p socket-cli");
-            assert!(status.success(), "cargo build -p socket-cli failed");
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| root.join("target"));
-            target.join("debug").join("socket")
-        })
-        .clone()
+    built().0.clone()
+}
+
+/// The echo example's handler binary, built for this machine.
+pub fn echo_binary() -> PathBuf {
+    built().1.clone()
 }
 
 /// A running `socket dev`.
@@ -46,7 +55,8 @@ pub struct SocketDev {
 }
 
 impl SocketDev {
-    /// `socket dev --port 0 --no-watch` on `examples/echo`, plus `extra` arguments.
+    /// `socket dev --port 0` on `examples/echo`, running the echo handler the tests built (so
+    /// tests do not queue on cargo's lock), plus `extra` arguments.
     pub fn echo(extra: &[&str]) -> SocketDev {
         let manifest = workspace_root().join("examples/echo/serverless.yml");
         let mut args = vec![
@@ -55,7 +65,8 @@ impl SocketDev {
             manifest.display().to_string(),
             "--port".to_string(),
             "0".to_string(),
-            "--no-watch".to_string(),
+            "--bootstrap".to_string(),
+            echo_binary().display().to_string(),
         ];
         args.extend(extra.iter().map(|arg| arg.to_string()));
         SocketDev::start(&args)
@@ -63,8 +74,14 @@ impl SocketDev {
 
     /// `socket <args>`; waits until it printed its URLs.
     pub fn start(args: &[String]) -> SocketDev {
+        SocketDev::start_with_env(args, &[])
+    }
+
+    /// `socket <args>` with extra environment variables; waits until it printed its URLs.
+    pub fn start_with_env(args: &[String], env: &[(&str, &str)]) -> SocketDev {
         let mut child = Command::new(socket_binary())
             .args(args)
+            .envs(env.iter().copied())
             .current_dir(workspace_root())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::build::{build_for_dev, BuildError};
 use crate::manifest::{Manifest, ManifestError, Overrides};
 use crate::progress::Reporter;
 
@@ -57,12 +58,9 @@ pub enum DevError {
     #[diagnostic(transparent)]
     Manifest(#[from] ManifestError),
 
-    #[error("the handler crate did not build")]
-    #[diagnostic(
-        code(socket::dev::build),
-        help("fix the error above; `socket dev` starts once the crate builds")
-    )]
-    Build { report: String },
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Build(#[from] BuildError),
 
     #[error("no handler binary at {}", path.display())]
     #[diagnostic(
@@ -116,15 +114,9 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
         Some(path) => return Err(DevError::Bootstrap { path: path.clone() }),
         None => {
             let manifest = manifest.clone();
-            tokio::task::spawn_blocking(move || build_handler(&manifest, Reporter::Human))
+            tokio::task::spawn_blocking(move || build_for_dev(&manifest, Reporter::Human))
                 .await
-                .map_err(|error| DevError::Build {
-                    report: error.to_string(),
-                })?
-                .map_err(|report| {
-                    eprintln!("{report}");
-                    DevError::Build { report }
-                })?
+                .map_err(|error| DevError::Setup(std::io::Error::other(error.to_string())))??
         }
     };
     let mut binaries = binaries::Binaries::new().map_err(DevError::Setup)?;
@@ -182,7 +174,10 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
 
     let _watching = if options.watch && options.bootstrap.is_none() {
         let for_rebuild = manifest.clone();
-        let rebuild: watch::Rebuild = Arc::new(move || build_handler(&for_rebuild, Reporter::Human));
+        let rebuild: watch::Rebuild = Arc::new(move || {
+            build_for_dev(&for_rebuild, Reporter::Human)
+                .map_err(|error| format!("{:?}", miette::Report::new(error)))
+        });
         match watch::start(&manifest.code, rebuild, Arc::clone(&binaries), Arc::clone(&pool)) {
             Ok(handle) => Some(handle),
             Err(error) => {
@@ -281,43 +276,4 @@ async fn stop_signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
     output::line("socket dev", "stopping");
-}
-
-/// Builds the handler crate for this machine; the error is rendered for a person.
-fn build_handler(manifest: &Manifest, reporter: Reporter) -> Result<PathBuf, String> {
-    let step = reporter.step(format!("Building {}", manifest.code.display()));
-    let result = std::process::Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .arg("build")
-        .arg("--manifest-path")
-        .arg(manifest.code.join("Cargo.toml"))
-        .arg("--message-format=json-render-diagnostics")
-        .stderr(std::process::Stdio::inherit())
-        .output();
-    let output = match result {
-        Ok(output) => output,
-        Err(error) => {
-            step.failed();
-            return Err(format!("cannot run cargo: {error}"));
-        }
-    };
-    if !output.status.success() {
-        step.failed();
-        return Err("cargo build failed".into());
-    }
-    let executable = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
-        .filter(|message| message["reason"] == "compiler-artifact")
-        .filter_map(|message| message["executable"].as_str().map(PathBuf::from))
-        .last();
-    match executable {
-        Some(path) => {
-            step.done(path.display().to_string());
-            Ok(path)
-        }
-        None => {
-            step.failed();
-            Err("the handler crate has no binary target".into())
-        }
-    }
 }

@@ -1,0 +1,51 @@
+//! The echo example's browser page (`examples/echo/index.html`) in headless Chromium, talking to
+//! the real `socket dev`: type a message, click Send, see the echo in the page.
+//!
+//! Run with `cargo test -p socket-tests --test browser`; needs Debian's `chromium`. The
+//! screenshot is kept in `target/test-artifacts/browser-echo.png`.
+
+use std::time::Duration;
+
+use socket_tests::chromium::Chromium;
+use socket_tests::socket_dev::{workspace_root, SocketDev};
+use socket_tests::static_files;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn echo_page_in_chromium_shows_the_echo() {
+    let dev = SocketDev::echo(&["--workers", "2"]);
+    let site = static_files::serve_file(workspace_root().join("examples/echo/index.html")).await;
+    let chromium = Chromium::launch();
+    let mut page = chromium.page().await;
+
+    page.call("Page.enable", serde_json::json!({})).await;
+    let url = format!("{site}/index.html?url={}", dev.ws_url);
+    page.call("Page.navigate", serde_json::json!({ "url": url })).await;
+    assert!(
+        page.wait_until("document.getElementById('status')?.textContent === 'open'", Duration::from_secs(20))
+            .await,
+        "the page did not connect: status is {}\n{}",
+        page.evaluate("document.getElementById('status')?.textContent").await,
+        dev.output().join("\n")
+    );
+
+    let message = "hello from chromium";
+    page.type_into("#message", message).await;
+    page.click("#send").await;
+    let shown = format!("[...document.querySelectorAll('#log li')].some(li => li.textContent === {:?})", format!("\"{message}\""));
+    assert!(
+        page.wait_until(&shown, Duration::from_secs(20)).await,
+        "the echo did not appear; log: {}",
+        page.evaluate("document.getElementById('log').textContent").await
+    );
+    // The input was cleared by the page's submit handler: the click really submitted the form.
+    assert_eq!(page.evaluate("document.getElementById('message').value").await, "");
+
+    let screenshot = page.screenshot().await;
+    assert!(screenshot.starts_with(b"\x89PNG"), "not a PNG");
+    let artifacts = workspace_root().join("target/test-artifacts");
+    std::fs::create_dir_all(&artifacts).unwrap();
+    std::fs::write(artifacts.join("browser-echo.png"), screenshot).unwrap();
+
+    // The emulator saw a browser connection: the handshake carried the page's origin.
+    assert!(dev.output().iter().any(|line| line.contains("connected from 127.0.0.1")));
+}
