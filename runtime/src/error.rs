@@ -9,7 +9,7 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// Every `std::error::Error + Send + Sync` converts into it (so `?` works on [`SendError`](crate::SendError),
 /// `serde_json::Error`, `std::io::Error`, ...), as do `String`, `&str` and `anyhow::Error`.
-/// A handler that returns an error is logged with this message and answers 500.
+/// A handler that returns an error is logged with this message and becomes a Lambda function error (`Socket.HandlerError`): a refused handshake on connect, API Gateway's "Internal server error" frame on a message.
 pub struct Error {
     inner: BoxError,
 }

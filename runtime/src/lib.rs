@@ -75,7 +75,7 @@
 //!
 //! A handler returns `Ok(())` (200), `Ok(status)` or `Ok(`[`Response`]`)` (status, headers, body —
 //! e.g. `Sec-WebSocket-Protocol` on connect). On `connect`, a non-2xx status rejects the connection.
-//! `Err(error)` is logged and answers 500; `data` that does not deserialize into the handler's type
+//! `Err(error)` is logged and reported to Lambda as a function error (`Socket.HandlerError`): API Gateway refuses the handshake on connect and sends the caller its "Internal server error" frame on a message; `data` that does not deserialize into the handler's type
 //! answers 400 and sends the caller `{"error":"invalid_data","route":..,"message":..}`.
 //!
 //! # Sending

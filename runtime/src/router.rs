@@ -50,6 +50,16 @@ pub enum DispatchError {
     /// than an API Gateway WebSocket API.
     #[error("the event is not an API Gateway WebSocket event (requestContext.routeKey is missing); this function only serves a WebSocket API")]
     NotWebSocketEvent,
+    /// A handler or middleware returned an error. Reported to Lambda as a function error, so API
+    /// Gateway does what it does for one: refuses the handshake on `$connect` (500) and sends the
+    /// caller its `{"message": "Internal server error", ...}` frame on a message.
+    #[error("the `{route}` handler failed: {message}")]
+    HandlerFailed {
+        /// The handler's route.
+        route: String,
+        /// The error, as displayed.
+        message: String,
+    },
     /// A handler or middleware panicked (a bug in it); the process keeps serving.
     #[error("the `{route}` handler panicked: {message}")]
     HandlerPanicked {
@@ -65,6 +75,7 @@ impl From<DispatchError> for Diagnostic {
         let error_type = match error {
             DispatchError::NotWebSocketEvent => "Socket.NotWebSocketEvent",
             DispatchError::HandlerPanicked { .. } => "Socket.HandlerPanicked",
+            DispatchError::HandlerFailed { .. } => "Socket.HandlerError",
         };
         Diagnostic {
             error_type: error_type.to_string(),
@@ -221,7 +232,8 @@ impl Router {
         let outcome =
             CatchPanic::new(self.run_target(target, socket).instrument(span.clone())).await;
         match outcome {
-            Ok(response) => Ok(response.into_proxy_response()),
+            Ok(Ok(response)) => Ok(response.into_proxy_response()),
+            Ok(Err(message)) => Err(DispatchError::HandlerFailed { route, message }),
             Err(message) => {
                 span.in_scope(|| tracing::error!(panic = %message, "handler panicked"));
                 Err(DispatchError::HandlerPanicked { route, message })
@@ -229,18 +241,19 @@ impl Router {
         }
     }
 
-    async fn run_target(&self, target: Target, socket: Socket) -> Response {
+    /// Middleware, then the handler; `Err` carries a failing handler's or middleware's error.
+    async fn run_target(&self, target: Target, socket: Socket) -> Result<Response, String> {
         let route_middleware = self.before_route.get(&target.name).into_iter().flatten();
         for middleware in self.before_all.iter().chain(route_middleware) {
             match middleware.call(socket.clone()).await {
                 Ok(Flow::Continue) => {}
                 Ok(Flow::Respond(response)) => {
                     tracing::info!(status = response.status(), "answered by middleware");
-                    return response;
+                    return Ok(response);
                 }
                 Err(error) => {
-                    tracing::error!(error = %error, "middleware failed; answering 500");
-                    return Response::new(500);
+                    tracing::error!(error = %error, "middleware failed");
+                    return Err(error.to_string());
                 }
             }
         }
@@ -250,19 +263,19 @@ impl Router {
                     tracing::warn!(
                         "no handler for this message and no `default` handler; answering 404"
                     );
-                    Response::new(404)
+                    Ok(Response::new(404))
                 }
-                _ => Response::ok(),
+                _ => Ok(Response::ok()),
             };
         };
         match handler.call(target.data, socket.clone()).await {
             Ok(response) => {
                 tracing::info!(status = response.status(), "handled");
-                response
+                Ok(response)
             }
             Err(Failure::Failed(error)) => {
-                tracing::error!(error = %error, "handler failed; answering 500");
-                Response::new(500)
+                tracing::error!(error = %error, "handler failed");
+                Err(error.to_string())
             }
             Err(Failure::InvalidData(error)) => {
                 tracing::warn!(error = %error, "the message's data does not fit the handler's type; answering 400");
@@ -276,7 +289,7 @@ impl Router {
                         tracing::warn!(error = %send_error, "could not send the error frame to the caller");
                     }
                 }
-                Response::new(400)
+                Ok(Response::new(400))
             }
         }
     }

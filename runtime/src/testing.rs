@@ -29,7 +29,7 @@ use serde::Serialize;
 use crate::events::{self, EventContext, MessageBody};
 use crate::management::{ConnectionIdentity, ConnectionInfo, Frame, SendError, Transport};
 use crate::response::Response;
-use crate::router::Router;
+use crate::router::{DispatchError, Router};
 
 /// One frame a handler sent through the management API.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,7 +145,8 @@ impl TestApp {
     ///
     /// # Panics
     /// When dispatch fails as a Lambda error would: the event is not a WebSocket event (no
-    /// `requestContext.routeKey`), or a handler panicked.
+    /// `requestContext.routeKey`), or a handler panicked. A handler that returns an error (a
+    /// function error too, which API Gateway answers with 500) gives a 500 response here.
     pub async fn dispatch(&self, event: ApiGatewayWebsocketProxyRequest) -> Response {
         match self
             .router
@@ -153,6 +154,7 @@ impl TestApp {
             .await
         {
             Ok(response) => Response::from_proxy_response(&response),
+            Err(DispatchError::HandlerFailed { .. }) => Response::new(500),
             Err(error) => panic!("{error}"),
         }
     }

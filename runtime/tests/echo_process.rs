@@ -260,13 +260,24 @@ async fn the_echo_binary_serves_connect_message_and_disconnect_over_the_runtime_
         json!({"slept": 20})
     );
 
-    // fail → the handler's error is a 500 response, not a crashed function
-    assert_eq!(
-        harness
-            .invoke_status(message(&context, r#"{"route":"fail"}"#))
-            .await,
-        500
-    );
+    // fail → the handler's error is a function error (API Gateway then sends the caller its
+    // "Internal server error" frame), not a crashed function
+    match harness
+        .invoke(message(&context, r#"{"route":"fail"}"#))
+        .await
+    {
+        Outcome::Error { body, .. } => {
+            assert_eq!(body["errorType"], "Socket.HandlerError", "{body}");
+            assert!(
+                body["errorMessage"]
+                    .as_str()
+                    .unwrap()
+                    .contains("the fail route always fails"),
+                "{body}"
+            );
+        }
+        other => panic!("expected a function error, got {other:?}"),
+    }
 
     // an event that is not a WebSocket event → a Lambda error with a meaningful type
     let mut foreign = message(&context, "{}");

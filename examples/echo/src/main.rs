@@ -3,7 +3,7 @@
 //! - `connect` → 200, or 403 when the URL has `?reject=1`
 //! - `echo` (`{"route":"echo","data":X}`) → sends `X` back as a JSON text frame
 //! - `whoami` → sends `{"connectionId": <id>, "stage": <stage>}`
-//! - `fail` → the handler returns an error (500)
+//! - `fail` → the handler returns an error (a function error: the caller gets API Gateway's error frame)
 //! - `sleep` (`{"route":"sleep","data":<ms>}`) → waits that long, then sends `{"slept": <ms>}`
 //! - `default` → sends `{"route":"default","body":<raw body>}`; a binary frame's bytes are
 //!   rendered as lossy UTF-8 (invalid sequences become U+FFFD)
