@@ -19,26 +19,39 @@ async fn echo_page_in_chromium_shows_the_echo() {
 
     page.call("Page.enable", serde_json::json!({})).await;
     let url = format!("{site}/index.html?url={}", dev.ws_url);
-    page.call("Page.navigate", serde_json::json!({ "url": url })).await;
+    page.call("Page.navigate", serde_json::json!({ "url": url }))
+        .await;
     assert!(
-        page.wait_until("document.getElementById('status')?.textContent === 'open'", Duration::from_secs(20))
-            .await,
+        page.wait_until(
+            "document.getElementById('status')?.textContent === 'open'",
+            Duration::from_secs(20)
+        )
+        .await,
         "the page did not connect: status is {}\n{}",
-        page.evaluate("document.getElementById('status')?.textContent").await,
+        page.evaluate("document.getElementById('status')?.textContent")
+            .await,
         dev.output().join("\n")
     );
 
     let message = "hello from chromium";
     page.type_into("#message", message).await;
     page.click("#send").await;
-    let shown = format!("[...document.querySelectorAll('#log li')].some(li => li.textContent === {:?})", format!("\"{message}\""));
+    let shown = format!(
+        "[...document.querySelectorAll('#log li')].some(li => li.textContent === {:?})",
+        format!("\"{message}\"")
+    );
     assert!(
         page.wait_until(&shown, Duration::from_secs(20)).await,
         "the echo did not appear; log: {}",
-        page.evaluate("document.getElementById('log').textContent").await
+        page.evaluate("document.getElementById('log').textContent")
+            .await
     );
     // The input was cleared by the page's submit handler: the click really submitted the form.
-    assert_eq!(page.evaluate("document.getElementById('message').value").await, "");
+    assert_eq!(
+        page.evaluate("document.getElementById('message').value")
+            .await,
+        ""
+    );
 
     let screenshot = page.screenshot().await;
     assert!(screenshot.starts_with(b"\x89PNG"), "not a PNG");
@@ -47,5 +60,8 @@ async fn echo_page_in_chromium_shows_the_echo() {
     std::fs::write(artifacts.join("browser-echo.png"), screenshot).unwrap();
 
     // The emulator saw a browser connection: the handshake carried the page's origin.
-    assert!(dev.output().iter().any(|line| line.contains("connected from 127.0.0.1")));
+    assert!(dev
+        .output()
+        .iter()
+        .any(|line| line.contains("connected from 127.0.0.1")));
 }

@@ -23,7 +23,12 @@ async fn echo_whoami_and_default_routes() {
     let dev = SocketDev::echo(&["--workers", "2"]);
     let mut client = ws_client::connect(&dev.ws_url).await;
 
-    ws_client::send_route(&mut client, "echo", json!({"hello": "world", "n": [1, 2, 3]})).await;
+    ws_client::send_route(
+        &mut client,
+        "echo",
+        json!({"hello": "world", "n": [1, 2, 3]}),
+    )
+    .await;
     assert_eq!(
         ws_client::next_json(&mut client, WAIT).await,
         json!({"hello": "world", "n": [1, 2, 3]})
@@ -65,9 +70,15 @@ async fn echo_whoami_and_default_routes() {
 
     // The worker output is shown with the route and the connection id.
     let line = dev
-        .wait_for_line(WAIT, |line| line.contains("$connect") && line.contains(&id) && line.starts_with("[worker"))
+        .wait_for_line(WAIT, |line| {
+            line.contains("$connect") && line.contains(&id) && line.starts_with("[worker")
+        })
         .await;
-    assert!(line.is_some(), "no worker line for $connect of {id}:\n{}", dev.output().join("\n"));
+    assert!(
+        line.is_some(),
+        "no worker line for $connect of {id}:\n{}",
+        dev.output().join("\n")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -120,7 +131,10 @@ async fn failing_handler_gets_the_error_frame_and_the_connection_stays_open() {
     assert_eq!(frame.as_object().unwrap().len(), 3, "{frame}");
 
     ws_client::send_route(&mut client, "echo", json!("still here")).await;
-    assert_eq!(ws_client::next_json(&mut client, WAIT).await, json!("still here"));
+    assert_eq!(
+        ws_client::next_json(&mut client, WAIT).await,
+        json!("still here")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -143,18 +157,29 @@ async fn management_api_sends_describes_and_deletes() {
         .await
         .unwrap();
     assert_eq!(sent.status, 200, "{}", sent.text());
-    assert_eq!(ws_client::next(&mut first, WAIT).await, Received::Text("{\"pushed\":true}".into()));
+    assert_eq!(
+        ws_client::next(&mut first, WAIT).await,
+        Received::Text("{\"pushed\":true}".into())
+    );
     assert_eq!(
         ws_client::next(&mut second, Duration::from_millis(300)).await,
         Received::Timeout
     );
 
     // GET: what API Gateway reports about the connection.
-    let described = http_client::request("GET", &url(&first_id), &signed, b"").await.unwrap();
+    let described = http_client::request("GET", &url(&first_id), &signed, b"")
+        .await
+        .unwrap();
     assert_eq!(described.status, 200, "{}", described.text());
     let info = described.json();
-    let connected_at = info["connectedAt"].as_str().expect("connectedAt").to_string();
-    let last_active_at = info["lastActiveAt"].as_str().expect("lastActiveAt").to_string();
+    let connected_at = info["connectedAt"]
+        .as_str()
+        .expect("connectedAt")
+        .to_string();
+    let last_active_at = info["lastActiveAt"]
+        .as_str()
+        .expect("lastActiveAt")
+        .to_string();
     for stamp in [&connected_at, &last_active_at] {
         assert!(
             stamp.len() == 24 && stamp.ends_with('Z') && stamp.as_bytes()[10] == b'T',
@@ -163,15 +188,23 @@ async fn management_api_sends_describes_and_deletes() {
     }
     assert!(last_active_at >= connected_at, "{info}");
     assert_eq!(info["identity"]["sourceIp"], "127.0.0.1", "{info}");
-    assert_eq!(info["identity"]["userAgent"], ws_client::USER_AGENT, "{info}");
+    assert_eq!(
+        info["identity"]["userAgent"],
+        ws_client::USER_AGENT,
+        "{info}"
+    );
 
     // A body over the 128 KB message quota is refused.
     let too_big = vec![b'x'; 129 * 1024];
-    let refused = http_client::request("POST", &url(&second_id), &[], &too_big).await.unwrap();
+    let refused = http_client::request("POST", &url(&second_id), &[], &too_big)
+        .await
+        .unwrap();
     assert_eq!(refused.status, 413);
 
     // DELETE closes the client's connection, and $disconnect runs for it.
-    let deleted = http_client::request("DELETE", &url(&first_id), &signed, b"").await.unwrap();
+    let deleted = http_client::request("DELETE", &url(&first_id), &signed, b"")
+        .await
+        .unwrap();
     assert_eq!(deleted.status, 204, "{}", deleted.text());
     match ws_client::next(&mut first, WAIT).await {
         Received::Close(Some((1000, _))) => {}
@@ -182,19 +215,32 @@ async fn management_api_sends_describes_and_deletes() {
             line.starts_with("[worker") && line.contains(&format!("$disconnect {first_id} → 200"))
         })
         .await;
-    assert!(ran.is_some(), "no $disconnect ran for {first_id}:\n{}", dev.output().join("\n"));
+    assert!(
+        ran.is_some(),
+        "no $disconnect ran for {first_id}:\n{}",
+        dev.output().join("\n")
+    );
     let reported = dev
-        .wait_for_line(WAIT, |line| line.contains(&format!("{first_id} disconnected (1000")))
+        .wait_for_line(WAIT, |line| {
+            line.contains(&format!("{first_id} disconnected (1000"))
+        })
         .await;
     assert!(reported.is_some(), "{}", dev.output().join("\n"));
 
     // The gone connection: 410 for every method.
     for method in ["POST", "GET", "DELETE"] {
-        let gone = http_client::request(method, &url(&first_id), &[], b"x").await.unwrap();
+        let gone = http_client::request(method, &url(&first_id), &[], b"x")
+            .await
+            .unwrap();
         assert_eq!(gone.status, 410, "{method} after DELETE");
-        assert_eq!(gone.headers.get("x-amzn-errortype").map(String::as_str), Some("GoneException"));
+        assert_eq!(
+            gone.headers.get("x-amzn-errortype").map(String::as_str),
+            Some("GoneException")
+        );
     }
-    let unknown = http_client::request("POST", &url("NoSuchConnId0A="), &[], b"x").await.unwrap();
+    let unknown = http_client::request("POST", &url("NoSuchConnId0A="), &[], b"x")
+        .await
+        .unwrap();
     assert_eq!(unknown.status, 410);
 
     // The other connection was not disturbed.
@@ -204,7 +250,9 @@ async fn management_api_sends_describes_and_deletes() {
     let runs = dev
         .output()
         .iter()
-        .filter(|line| line.starts_with("[worker") && line.contains(&format!("$disconnect {first_id} →")))
+        .filter(|line| {
+            line.starts_with("[worker") && line.contains(&format!("$disconnect {first_id} →"))
+        })
         .count();
     assert_eq!(runs, 1, "{}", dev.output().join("\n"));
 }
@@ -219,11 +267,18 @@ async fn message_over_128_kb_is_closed_with_1009() {
     let message = json!({"route": "echo", "data": payload}).to_string();
     let chunks: Vec<&[u8]> = message.as_bytes().chunks(25 * 1024).collect();
     for (index, chunk) in chunks.iter().enumerate() {
-        let opcode = if index == 0 { OpCode::Data(Data::Text) } else { OpCode::Data(Data::Continue) };
+        let opcode = if index == 0 {
+            OpCode::Data(Data::Text)
+        } else {
+            OpCode::Data(Data::Continue)
+        };
         let frame = Frame::message(chunk.to_vec(), opcode, index == chunks.len() - 1);
         client.send(Message::Frame(frame)).await.unwrap();
     }
-    assert_eq!(ws_client::next_json(&mut client, WAIT).await, json!(payload));
+    assert_eq!(
+        ws_client::next_json(&mut client, WAIT).await,
+        json!(payload)
+    );
 
     // 129 KB: closed with API Gateway's code.
     let mut client = ws_client::connect(&dev.ws_url).await;
@@ -234,7 +289,9 @@ async fn message_over_128_kb_is_closed_with_1009() {
         other => panic!("expected close 1009, got {other:?}"),
     }
     let line = dev
-        .wait_for_line(WAIT, |line| line.contains(&format!("{id} disconnected (1009")))
+        .wait_for_line(WAIT, |line| {
+            line.contains(&format!("{id} disconnected (1009"))
+        })
         .await;
     assert!(line.is_some(), "{}", dev.output().join("\n"));
 }
@@ -255,7 +312,8 @@ async fn idle_connections_are_closed_after_the_idle_timeout() {
         "closed after {waited:?}"
     );
     assert!(dev
-        .wait_for_line(WAIT, |line| line.contains(&format!("{id} disconnected (1001 \"Going away\")")))
+        .wait_for_line(WAIT, |line| line
+            .contains(&format!("{id} disconnected (1001 \"Going away\")")))
         .await
         .is_some());
 }
@@ -273,7 +331,11 @@ async fn connections_are_closed_at_the_maximum_duration_even_when_busy() {
         }
     };
     assert_eq!(closed, Received::Close(Some((1001, "Going away".into()))));
-    assert!(started.elapsed() >= Duration::from_millis(1300), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_millis(1300),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -287,17 +349,28 @@ async fn handler_past_the_function_timeout_is_killed_and_replaced() {
     let frame = ws_client::next_json(&mut client, WAIT).await;
     assert_eq!(frame["message"], "Internal server error", "{frame}");
     assert_eq!(frame["connectionId"], id.as_str());
-    assert!(started.elapsed() < Duration::from_secs(4), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(dev
-        .wait_for_line(WAIT, |line| line.contains(&format!("sleep {id} timed out after 1s")))
+        .wait_for_line(WAIT, |line| line
+            .contains(&format!("sleep {id} timed out after 1s")))
         .await
         .is_some());
 
     // The only worker was killed; a new process serves the next message.
     ws_client::send_route(&mut client, "sleep", json!(10)).await;
-    assert_eq!(ws_client::next_json(&mut client, WAIT).await, json!({"slept": 10}));
+    assert_eq!(
+        ws_client::next_json(&mut client, WAIT).await,
+        json!({"slept": 10})
+    );
     ws_client::send_route(&mut client, "echo", json!("after")).await;
-    assert_eq!(ws_client::next_json(&mut client, WAIT).await, json!("after"));
+    assert_eq!(
+        ws_client::next_json(&mut client, WAIT).await,
+        json!("after")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -329,18 +402,28 @@ async fn two_hundred_connections_echo_fifty_messages_each() {
         .map(|(connection, mut client)| {
             tokio::spawn(async move {
                 for message in 0..MESSAGES {
-                    ws_client::send_route(&mut client, "echo", json!({"c": connection, "m": message}))
-                        .await;
+                    ws_client::send_route(
+                        &mut client,
+                        "echo",
+                        json!({"c": connection, "m": message}),
+                    )
+                    .await;
                 }
                 let mut received = BTreeSet::new();
                 for _ in 0..MESSAGES {
                     let reply = ws_client::next_json(&mut client, Duration::from_secs(60)).await;
                     assert_eq!(reply["c"], json!(connection), "crossed: {reply}");
-                    assert!(received.insert(reply["m"].as_u64().unwrap()), "twice: {reply}");
+                    assert!(
+                        received.insert(reply["m"].as_u64().unwrap()),
+                        "twice: {reply}"
+                    );
                 }
                 assert_eq!(received, (0..MESSAGES as u64).collect::<BTreeSet<_>>());
                 // Nothing extra arrives.
-                assert_eq!(ws_client::next(&mut client, Duration::from_millis(200)).await, Received::Timeout);
+                assert_eq!(
+                    ws_client::next(&mut client, Duration::from_millis(200)).await,
+                    Received::Timeout
+                );
             })
         })
         .collect();
@@ -361,7 +444,11 @@ async fn sigterm_closes_clients_runs_disconnect_and_stops_the_workers() {
     let first_id = ws_client::whoami(&mut first).await;
     let second_id = ws_client::whoami(&mut second).await;
     let workers_before = child_processes(dev.pid());
-    assert_eq!(workers_before.len(), 2, "two worker processes: {workers_before:?}");
+    assert_eq!(
+        workers_before.len(),
+        2,
+        "two worker processes: {workers_before:?}"
+    );
 
     let status = tokio::task::block_in_place(|| dev.terminate(Duration::from_secs(15)))
         .expect("socket dev exits after SIGTERM");
@@ -375,7 +462,8 @@ async fn sigterm_closes_clients_runs_disconnect_and_stops_the_workers() {
     let output = dev.output();
     for id in [&first_id, &second_id] {
         assert!(
-            output.iter().any(|line| line.starts_with("[worker") && line.contains(&format!("$disconnect {id} → 200"))),
+            output.iter().any(|line| line.starts_with("[worker")
+                && line.contains(&format!("$disconnect {id} → 200"))),
             "$disconnect did not run for {id}:\n{}",
             output.join("\n")
         );
@@ -383,7 +471,8 @@ async fn sigterm_closes_clients_runs_disconnect_and_stops_the_workers() {
     for pid in workers_before {
         assert!(
             !std::path::Path::new(&format!("/proc/{pid}")).exists()
-                || std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| stat.contains(") Z ")),
+                || std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|stat| stat.contains(") Z ")),
             "worker {pid} still runs"
         );
     }
@@ -400,8 +489,14 @@ fn child_processes(parent: u32) -> Vec<u32> {
             continue;
         };
         // `pid (comm) state ppid ...`; comm may hold spaces, so split after the last ')'.
-        let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or_default();
-        let ppid = after.split_whitespace().nth(1).and_then(|p| p.parse::<u32>().ok());
+        let after = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest)
+            .unwrap_or_default();
+        let ppid = after
+            .split_whitespace()
+            .nth(1)
+            .and_then(|p| p.parse::<u32>().ok());
         if ppid == Some(parent) {
             children.push(pid);
         }
@@ -427,7 +522,10 @@ async fn editing_the_handler_rebuilds_and_swaps_workers_without_dropping_connect
     .collect();
     // A target folder of its own that outlives the test, so only the first run builds cold.
     let target = root.join("target").join("socket-dev-watch-test");
-    let dev = SocketDev::start_with_env(&args, &[("CARGO_TARGET_DIR", &target.display().to_string())]);
+    let dev = SocketDev::start_with_env(
+        &args,
+        &[("CARGO_TARGET_DIR", &target.display().to_string())],
+    );
 
     let mut client = ws_client::connect(&dev.ws_url).await;
     let id = ws_client::whoami(&mut client).await;
@@ -440,9 +538,15 @@ async fn editing_the_handler_rebuilds_and_swaps_workers_without_dropping_connect
         )
     });
     let rebuilt = dev
-        .wait_for_line(Duration::from_secs(600), |line| line.contains("[watch] rebuilt"))
+        .wait_for_line(Duration::from_secs(600), |line| {
+            line.contains("[watch] rebuilt")
+        })
         .await;
-    assert!(rebuilt.is_some(), "no rebuild:\n{}", dev.output().join("\n"));
+    assert!(
+        rebuilt.is_some(),
+        "no rebuild:\n{}",
+        dev.output().join("\n")
+    );
     ws_client::send_route(&mut client, "whoami", Value::Null).await;
     assert_eq!(
         ws_client::next_json(&mut client, WAIT).await,
@@ -452,16 +556,24 @@ async fn editing_the_handler_rebuilds_and_swaps_workers_without_dropping_connect
     // A broken edit: the error is shown and the previous workers keep serving.
     project.edit("src/main.rs", |source| format!("{source}\nfn broken( {{\n"));
     let failed = dev
-        .wait_for_line(Duration::from_secs(600), |line| line.contains("[watch] build failed"))
+        .wait_for_line(Duration::from_secs(600), |line| {
+            line.contains("[watch] build failed")
+        })
         .await;
-    assert!(failed.is_some(), "no build failure shown:\n{}", dev.output().join("\n"));
+    assert!(
+        failed.is_some(),
+        "no build failure shown:\n{}",
+        dev.output().join("\n")
+    );
     ws_client::send_route(&mut client, "whoami", Value::Null).await;
     assert_eq!(
         ws_client::next_json(&mut client, WAIT).await,
         json!({"connectionId": id, "stage": "dev", "generation": 2})
     );
     assert!(
-        !dev.output().iter().any(|line| line.contains(&format!("{id} disconnected"))),
+        !dev.output()
+            .iter()
+            .any(|line| line.contains(&format!("{id} disconnected"))),
         "the connection was dropped:\n{}",
         dev.output().join("\n")
     );
@@ -478,7 +590,8 @@ impl Project {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_nanos();
-        let dir = std::env::temp_dir().join(format!("socket-dev-watch-{}-{unique}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("socket-dev-watch-{}-{unique}", std::process::id()));
         std::fs::create_dir_all(dir.join("src")).unwrap();
         let example = root.join("examples/echo");
         std::fs::copy(example.join("src/main.rs"), dir.join("src/main.rs")).unwrap();

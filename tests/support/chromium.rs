@@ -34,7 +34,8 @@ impl Chromium {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_nanos();
-        let profile = std::env::temp_dir().join(format!("socket-chromium-{}-{unique}", std::process::id()));
+        let profile =
+            std::env::temp_dir().join(format!("socket-chromium-{}-{unique}", std::process::id()));
         std::fs::create_dir_all(&profile).unwrap();
         let child = Command::new(CHROMIUM)
             .args([
@@ -61,13 +62,17 @@ impl Chromium {
         let active_port = profile.join("DevToolsActivePort");
         let started = Instant::now();
         let port = loop {
-            if let Some(port) = std::fs::read_to_string(&active_port)
-                .ok()
-                .and_then(|text| text.lines().next().and_then(|line| line.trim().parse::<u16>().ok()))
-            {
+            if let Some(port) = std::fs::read_to_string(&active_port).ok().and_then(|text| {
+                text.lines()
+                    .next()
+                    .and_then(|line| line.trim().parse::<u16>().ok())
+            }) {
                 break port;
             }
-            assert!(started.elapsed() < Duration::from_secs(60), "chromium did not open DevTools");
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "chromium did not open DevTools"
+            );
             std::thread::sleep(Duration::from_millis(50));
         };
         Chromium {
@@ -81,20 +86,26 @@ impl Chromium {
     pub async fn page(&self) -> Page {
         let started = Instant::now();
         loop {
-            let targets = http_client::request("GET", &format!("{}/json/list", self.devtools), &[], b"")
-                .await
-                .map(|response| response.json());
+            let targets =
+                http_client::request("GET", &format!("{}/json/list", self.devtools), &[], b"")
+                    .await
+                    .map(|response| response.json());
             if let Ok(Value::Array(targets)) = targets {
                 if let Some(url) = targets
                     .iter()
                     .find(|target| target["type"] == "page")
                     .and_then(|target| target["webSocketDebuggerUrl"].as_str())
                 {
-                    let (socket, _) = tokio_tungstenite::connect_async(url).await.expect("attach to the page");
+                    let (socket, _) = tokio_tungstenite::connect_async(url)
+                        .await
+                        .expect("attach to the page");
                     return Page { socket, next_id: 0 };
                 }
             }
-            assert!(started.elapsed() < Duration::from_secs(30), "no page target in chromium");
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no page target in chromium"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -183,14 +194,17 @@ impl Page {
 
     /// Types `text` into the element `selector` matches (focus, then keyboard input).
     pub async fn type_into(&mut self, selector: &str, text: &str) {
-        self.evaluate(&format!("document.querySelector({selector:?}).focus()")).await;
+        self.evaluate(&format!("document.querySelector({selector:?}).focus()"))
+            .await;
         self.call("Input.insertText", json!({ "text": text })).await;
     }
 
     /// A PNG screenshot of the page.
     pub async fn screenshot(&mut self) -> Vec<u8> {
         use base64::Engine;
-        let result = self.call("Page.captureScreenshot", json!({ "format": "png" })).await;
+        let result = self
+            .call("Page.captureScreenshot", json!({ "format": "png" }))
+            .await;
         base64::engine::general_purpose::STANDARD
             .decode(result["data"].as_str().expect("screenshot data"))
             .expect("base64 screenshot")

@@ -50,13 +50,37 @@ pub async fn request(
     head.push_str("\r\n");
     stream.write_all(head.as_bytes()).await?;
     stream.write_all(body).await?;
+    // Read until the response is complete: some servers keep the connection open after it.
     let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).await?;
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        if let Some(complete) = complete_length(&raw) {
+            raw.truncate(complete);
+            break;
+        }
+        let read = stream.read(&mut buffer).await?;
+        if read == 0 {
+            break;
+        }
+        raw.extend_from_slice(&buffer[..read]);
+    }
     parse(&raw)
 }
 
+/// The length of the whole response once `raw` holds it all (known only with Content-Length).
+fn complete_length(raw: &[u8]) -> Option<usize> {
+    let split = raw.windows(4).position(|window| window == b"\r\n\r\n")?;
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length:"))
+        .and_then(|value| value.trim().parse().ok())?;
+    (raw.len() >= split + 4 + length).then_some(split + 4 + length)
+}
+
 fn parse(raw: &[u8]) -> std::io::Result<HttpResponse> {
-    let invalid = |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
+    let invalid =
+        |what: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, what.to_string());
     let split = raw
         .windows(4)
         .position(|window| window == b"\r\n\r\n")
@@ -73,7 +97,10 @@ fn parse(raw: &[u8]) -> std::io::Result<HttpResponse> {
         .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
         .collect();
     let mut body = raw[split + 4..].to_vec();
-    if headers.get("transfer-encoding").is_some_and(|te| te.eq_ignore_ascii_case("chunked")) {
+    if headers
+        .get("transfer-encoding")
+        .is_some_and(|te| te.eq_ignore_ascii_case("chunked"))
+    {
         body = dechunk(&body);
     } else if let Some(length) = headers.get("content-length").and_then(|l| l.parse().ok()) {
         body.truncate(length);

@@ -30,7 +30,10 @@ fn built() -> &'static (PathBuf, PathBuf) {
         let target = std::env::var_os("CARGO_TARGET_DIR")
             .map(PathBuf::from)
             .unwrap_or_else(|| root.join("target"));
-        (target.join("debug").join("socket"), target.join("debug").join("echo"))
+        (
+            target.join("debug").join("socket"),
+            target.join("debug").join("echo"),
+        )
     })
 }
 
@@ -125,10 +128,16 @@ impl SocketDev {
                 return dev;
             }
             if let Ok(Some(status)) = dev.child.try_wait() {
-                panic!("socket dev exited ({status}) before printing its URL:\n{}", lines.join("\n"));
+                panic!(
+                    "socket dev exited ({status}) before printing its URL:\n{}",
+                    lines.join("\n")
+                );
             }
             if started.elapsed() > Duration::from_secs(900) {
-                panic!("socket dev printed no URL in 15 minutes:\n{}", lines.join("\n"));
+                panic!(
+                    "socket dev printed no URL in 15 minutes:\n{}",
+                    lines.join("\n")
+                );
             }
             std::thread::sleep(Duration::from_millis(50));
         }

@@ -8,11 +8,15 @@ use tokio::net::TcpListener;
 /// Serves `file` (as text/html) for every GET on a free loopback port; returns the base URL.
 /// The server lives as long as the test's runtime.
 pub async fn serve_file(file: PathBuf) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a loopback port");
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move {
         loop {
-            let Ok((mut stream, _)) = listener.accept().await else { continue };
+            let Ok((mut stream, _)) = listener.accept().await else {
+                continue;
+            };
             let file = file.clone();
             tokio::spawn(async move {
                 let mut request = Vec::new();

@@ -68,9 +68,9 @@ pub async fn next(client: &mut Client, timeout: Duration) -> Received {
         return match frame {
             Message::Text(text) => Received::Text(text.to_string()),
             Message::Binary(data) => Received::Binary(data.to_vec()),
-            Message::Close(frame) => Received::Close(frame.map(|CloseFrame { code, reason }| {
-                (u16::from(code), reason.to_string())
-            })),
+            Message::Close(frame) => Received::Close(
+                frame.map(|CloseFrame { code, reason }| (u16::from(code), reason.to_string())),
+            ),
             Message::Ping(_) | Message::Pong(_) | Message::Frame(_) => continue,
         };
     }
@@ -79,8 +79,9 @@ pub async fn next(client: &mut Client, timeout: Duration) -> Received {
 /// The next frame, which must be JSON text.
 pub async fn next_json(client: &mut Client, timeout: Duration) -> serde_json::Value {
     match next(client, timeout).await {
-        Received::Text(text) => serde_json::from_str(&text)
-            .unwrap_or_else(|error| panic!("not JSON ({error}): {text}")),
+        Received::Text(text) => {
+            serde_json::from_str(&text).unwrap_or_else(|error| panic!("not JSON ({error}): {text}"))
+        }
         other => panic!("expected a JSON text frame, got {other:?}"),
     }
 }

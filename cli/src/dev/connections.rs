@@ -67,7 +67,9 @@ impl Connection {
 
     /// Queues a frame for the client.
     pub fn send(&self, message: Message) -> Result<(), Gone> {
-        self.outbound.send(Outbound::Message(message)).map_err(|_| Gone)
+        self.outbound
+            .send(Outbound::Message(message))
+            .map_err(|_| Gone)
     }
 
     /// Asks the connection to close; frames queued before are sent first.

@@ -138,12 +138,19 @@ impl Gateway {
         }
         self.shutdown.send_replace(true);
         let grace = INTEGRATION_TIMEOUT + CLOSE_HANDSHAKE_GRACE;
-        if tokio::time::timeout(grace, self.lifecycles.all_ended()).await.is_err() {
+        if tokio::time::timeout(grace, self.lifecycles.all_ended())
+            .await
+            .is_err()
+        {
             output::line("gateway", "gave up waiting for $disconnect handlers");
         }
     }
 
-    async fn route(self: &Arc<Self>, request: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+    async fn route(
+        self: &Arc<Self>,
+        request: Request<Incoming>,
+        remote: SocketAddr,
+    ) -> Response<Full<Bytes>> {
         let stage_path = format!("/{}", self.config.stage);
         let path = request.uri().path().to_string();
         if path == stage_path || path == format!("{stage_path}/") {
@@ -162,7 +169,11 @@ impl Gateway {
     }
 
     /// Runs `$connect`, then completes or refuses the handshake.
-    async fn handshake(self: &Arc<Self>, mut request: Request<Incoming>, remote: SocketAddr) -> Response<Full<Bytes>> {
+    async fn handshake(
+        self: &Arc<Self>,
+        mut request: Request<Incoming>,
+        remote: SocketAddr,
+    ) -> Response<Full<Bytes>> {
         let header_value = |name: &str| {
             request
                 .headers()
@@ -174,10 +185,14 @@ impl Gateway {
             return text_response(StatusCode::BAD_REQUEST, "Sec-WebSocket-Key is missing\n");
         };
         if header_value("sec-websocket-version").as_deref() != Some("13") {
-            let mut response = text_response(StatusCode::UPGRADE_REQUIRED, "Unsupported WebSocket version\n");
-            response
-                .headers_mut()
-                .insert("sec-websocket-version", header::HeaderValue::from_static("13"));
+            let mut response = text_response(
+                StatusCode::UPGRADE_REQUIRED,
+                "Unsupported WebSocket version\n",
+            );
+            response.headers_mut().insert(
+                "sec-websocket-version",
+                header::HeaderValue::from_static("13"),
+            );
             return response;
         }
 
@@ -220,7 +235,10 @@ impl Gateway {
             return empty_response(status);
         }
         if *self.shutdown.borrow() {
-            return text_response(StatusCode::SERVICE_UNAVAILABLE, "The emulator is shutting down\n");
+            return text_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The emulator is shutting down\n",
+            );
         }
 
         let (connection, outbound) = Connection::new(context, connected_at);
@@ -243,7 +261,9 @@ impl Gateway {
                 }
                 Err(_) => {
                     gateway.registry.remove(&connection.id);
-                    gateway.disconnect(&connection, limits::CLOSE_ABNORMAL, "").await;
+                    gateway
+                        .disconnect(&connection, limits::CLOSE_ABNORMAL, "")
+                        .await;
                 }
             }
         });
@@ -332,7 +352,8 @@ impl Gateway {
         outbound.close();
         finish_close(&mut socket, &closed, oversized).await;
         drop(socket);
-        self.disconnect(&connection, closed.code, &closed.reason).await;
+        self.disconnect(&connection, closed.code, &closed.reason)
+            .await;
     }
 
     /// Turns one client message into a MESSAGE event; a failure sends the error frame.
@@ -346,7 +367,12 @@ impl Gateway {
             .filter(|route| self.config.routes.iter().any(|declared| declared == route))
             .unwrap_or_else(|| "$default".to_string());
         let context = connection.context.next_request();
-        let event = events::to_json(&events::message(&context, &route, &body, &ids::connection_id()));
+        let event = events::to_json(&events::message(
+            &context,
+            &route,
+            &body,
+            &ids::connection_id(),
+        ));
         // Submitted here, in the order the frames arrived, so a single worker sees them in order.
         let pending = self.submit(&event, &route, &connection.id);
         let connection = Arc::clone(connection);
@@ -354,7 +380,10 @@ impl Gateway {
             if let Outcome::Failed(failure) = pending.await {
                 output::line(
                     "gateway",
-                    &format!("{} {route} failed: {failure}; sent the error frame", connection.id),
+                    &format!(
+                        "{} {route} failed: {failure}; sent the error frame",
+                        connection.id
+                    ),
                 );
                 let frame = serde_json::json!({
                     "message": "Internal server error",
@@ -375,7 +404,11 @@ impl Gateway {
             Outcome::Response(body) => format!("$disconnect {}", status_text(&body)),
             Outcome::Failed(failure) => format!("$disconnect failed: {failure}"),
         };
-        let reason = if reason.is_empty() { String::new() } else { format!(" \"{reason}\"") };
+        let reason = if reason.is_empty() {
+            String::new()
+        } else {
+            format!(" \"{reason}\"")
+        };
         output::line(
             "gateway",
             &format!("{} disconnected ({code}{reason}); {result}", connection.id),
@@ -388,7 +421,12 @@ impl Gateway {
 
     /// Queues an invocation now; the returned future waits for it (at most API Gateway's
     /// integration timeout).
-    fn submit(&self, event: &Value, route: &str, connection_id: &str) -> impl Future<Output = Outcome> + Send + 'static {
+    fn submit(
+        &self,
+        event: &Value,
+        route: &str,
+        connection_id: &str,
+    ) -> impl Future<Output = Outcome> + Send + 'static {
         let pending = self
             .pool
             .submit(Bytes::from(event.to_string()), route, connection_id);
@@ -417,7 +455,11 @@ async fn finish_close(socket: &mut WebSocket, closed: &Closed, oversized: bool) 
         code: CloseCode::from(closed.code),
         reason: closed.reason.clone().into(),
     };
-    let _ = tokio::time::timeout(CLOSE_HANDSHAKE_GRACE, socket.send(Message::Close(Some(frame)))).await;
+    let _ = tokio::time::timeout(
+        CLOSE_HANDSHAKE_GRACE,
+        socket.send(Message::Close(Some(frame))),
+    )
+    .await;
     if oversized {
         // The rest of the oversized frame is still unread: read it off the socket so closing
         // sends a FIN rather than a reset that could destroy the close frame in flight.
@@ -425,7 +467,8 @@ async fn finish_close(socket: &mut WebSocket, closed: &Closed, oversized: bool) 
         let mut scratch = vec![0u8; 64 * 1024];
         let give_up = Instant::now() + CLOSE_HANDSHAKE_GRACE;
         while Instant::now() < give_up {
-            match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut scratch)).await {
+            match tokio::time::timeout(Duration::from_millis(200), stream.read(&mut scratch)).await
+            {
                 Ok(Ok(read)) if read > 0 => continue,
                 _ => break,
             }
@@ -482,9 +525,10 @@ fn status_text(body: &[u8]) -> String {
 fn is_websocket_upgrade(request: &Request<Incoming>) -> bool {
     let has = |name: header::HeaderName, token: &str| {
         request.headers().get_all(name).iter().any(|value| {
-            value
-                .to_str()
-                .is_ok_and(|text| text.split(',').any(|part| part.trim().eq_ignore_ascii_case(token)))
+            value.to_str().is_ok_and(|text| {
+                text.split(',')
+                    .any(|part| part.trim().eq_ignore_ascii_case(token))
+            })
         })
     };
     request.method() == http::Method::GET
@@ -499,7 +543,10 @@ pub(super) fn parse_query(query: &str) -> Vec<(String, String)> {
         .filter(|pair| !pair.is_empty())
         .map(|pair| {
             let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-            (percent_decode(&key.replace('+', " ")), percent_decode(&value.replace('+', " ")))
+            (
+                percent_decode(&key.replace('+', " ")),
+                percent_decode(&value.replace('+', " ")),
+            )
         })
         .collect()
 }
@@ -557,10 +604,19 @@ mod tests {
     #[test]
     fn connect_decision_reads_status_and_protocol() {
         let body = br#"{"statusCode":200,"headers":{"Sec-WebSocket-Protocol":"chat"}}"#;
-        assert_eq!(connect_decision(body), (StatusCode::OK, Some("chat".into())));
-        assert_eq!(connect_decision(br#"{"statusCode":403}"#).0, StatusCode::FORBIDDEN);
+        assert_eq!(
+            connect_decision(body),
+            (StatusCode::OK, Some("chat".into()))
+        );
+        assert_eq!(
+            connect_decision(br#"{"statusCode":403}"#).0,
+            StatusCode::FORBIDDEN
+        );
         assert_eq!(connect_decision(b"null").0, StatusCode::OK);
-        assert_eq!(connect_decision(br#"{"statusCode":"401"}"#).0, StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            connect_decision(br#"{"statusCode":"401"}"#).0,
+            StatusCode::UNAUTHORIZED
+        );
     }
 
     #[test]

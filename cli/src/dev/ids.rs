@@ -38,7 +38,11 @@ pub fn connection_id() -> String {
 pub fn lambda_request_id() -> String {
     let high = random_u64();
     let low = random_u64();
-    let bytes: Vec<u8> = high.to_be_bytes().into_iter().chain(low.to_be_bytes()).collect();
+    let bytes: Vec<u8> = high
+        .to_be_bytes()
+        .into_iter()
+        .chain(low.to_be_bytes())
+        .collect();
     let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
     format!(
         "{}-{}-4{}-{:x}{}-{}",
@@ -79,7 +83,10 @@ mod tests {
     fn request_ids_are_uuids() {
         let id = lambda_request_id();
         let parts: Vec<&str> = id.split('-').collect();
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
         assert!(parts[2].starts_with('4'));
         assert_ne!(id, lambda_request_id());
     }

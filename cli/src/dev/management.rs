@@ -18,7 +18,11 @@ use super::gateway::{percent_decode, Gateway};
 use super::limits;
 
 /// Handles one request for `@connections/{raw_id}`.
-pub async fn handle(gateway: &Gateway, request: Request<Incoming>, raw_id: &str) -> Response<Full<Bytes>> {
+pub async fn handle(
+    gateway: &Gateway,
+    request: Request<Incoming>,
+    raw_id: &str,
+) -> Response<Full<Bytes>> {
     let id = percent_decode(raw_id);
     if id.is_empty() || id.contains('/') {
         return forbidden();
@@ -111,9 +115,10 @@ pub fn forbidden() -> Response<Full<Bytes>> {
 
 fn error(status: StatusCode, error_type: &'static str, message: &str) -> Response<Full<Bytes>> {
     let mut response = json(status, &serde_json::json!({ "message": message }));
-    response
-        .headers_mut()
-        .insert("x-amzn-errortype", header::HeaderValue::from_static(error_type));
+    response.headers_mut().insert(
+        "x-amzn-errortype",
+        header::HeaderValue::from_static(error_type),
+    );
     response
 }
 

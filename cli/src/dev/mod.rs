@@ -65,7 +65,9 @@ pub enum DevError {
     #[error("no handler binary at {}", path.display())]
     #[diagnostic(
         code(socket::dev::bootstrap),
-        help("build it first, or leave out `--bootstrap` so `socket dev` builds the handler crate")
+        help(
+            "build it first, or leave out `--bootstrap` so `socket dev` builds the handler crate"
+        )
     )]
     Bootstrap { path: PathBuf },
 
@@ -83,7 +85,9 @@ pub enum DevError {
     #[error("cannot prepare the emulator: {0}")]
     #[diagnostic(
         code(socket::dev::setup),
-        help("check that the temporary directory is writable and the handler crate's folder exists")
+        help(
+            "check that the temporary directory is writable and the handler crate's folder exists"
+        )
     )]
     Setup(#[source] std::io::Error),
 }
@@ -178,7 +182,12 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
             build_for_dev(&for_rebuild, Reporter::Human)
                 .map_err(|error| format!("{:?}", miette::Report::new(error)))
         });
-        match watch::start(&manifest.code, rebuild, Arc::clone(&binaries), Arc::clone(&pool)) {
+        match watch::start(
+            &manifest.code,
+            rebuild,
+            Arc::clone(&binaries),
+            Arc::clone(&pool),
+        ) {
             Ok(handle) => Some(handle),
             Err(error) => {
                 Reporter::Human.info(format!(
@@ -209,25 +218,37 @@ fn worker_environment(manifest: &Manifest, management_endpoint: &str) -> Vec<(St
     let name = manifest.resource_prefix();
     let lambda = [
         ("AWS_LAMBDA_FUNCTION_NAME", name.clone()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", manifest.memory.to_string()),
+        (
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+            manifest.memory.to_string(),
+        ),
         ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
         ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
         ("AWS_LAMBDA_LOG_STREAM_NAME", "local".to_string()),
         ("AWS_REGION", manifest.region.clone()),
         ("AWS_DEFAULT_REGION", manifest.region.clone()),
-        ("AWS_EXECUTION_ENV", "AWS_Lambda_provided.al2023".to_string()),
+        (
+            "AWS_EXECUTION_ENV",
+            "AWS_Lambda_provided.al2023".to_string(),
+        ),
         ("_HANDLER", "bootstrap".to_string()),
         ("LANG", "en_US.UTF-8".to_string()),
         ("TZ", ":UTC".to_string()),
         // The runtime signs management API calls; the emulator does not check the signature.
         ("AWS_ACCESS_KEY_ID", "AKIDLOCALSOCKETDEV00".to_string()),
-        ("AWS_SECRET_ACCESS_KEY", "local-socket-dev-secret".to_string()),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "local-socket-dev-secret".to_string(),
+        ),
         ("AWS_SESSION_TOKEN", "local-socket-dev-session".to_string()),
         (
             socket_runtime::ROUTE_SELECTION_ENV,
             manifest.route_selection.clone(),
         ),
-        ("SOCKET_MANAGEMENT_ENDPOINT", management_endpoint.to_string()),
+        (
+            "SOCKET_MANAGEMENT_ENDPOINT",
+            management_endpoint.to_string(),
+        ),
     ];
     // Lambda's own variables win over the manifest's, as on Lambda (they are reserved there).
     environment.retain(|(key, _)| !lambda.iter().any(|(reserved, _)| reserved == key));

@@ -123,7 +123,9 @@ impl RuntimeApi {
 
     pub fn is_running(&self, request_id: &str) -> bool {
         let running = self.running.lock().expect("running lock");
-        running.as_ref().is_some_and(|running| running.request_id == request_id)
+        running
+            .as_ref()
+            .is_some_and(|running| running.request_id == request_id)
     }
 
     pub fn is_idle(&self) -> bool {
@@ -187,7 +189,10 @@ impl RuntimeApi {
             error_type: "Runtime.NoResponse".into(),
             message: "the function asked for the next event without answering this one".into(),
         }) {
-            output::line(&self.name, &format!("{route} {connection}: no response was posted"));
+            output::line(
+                &self.name,
+                &format!("{route} {connection}: no response was posted"),
+            );
         }
         let invocation = loop {
             // Registered before the flag is read, so a drain in between is not missed.
@@ -212,7 +217,9 @@ impl RuntimeApi {
         };
 
         let request_id = ids::lambda_request_id();
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap_or_default();
         let deadline_ms = (now + self.function.timeout).as_millis();
         let Invocation {
             event,
@@ -227,8 +234,10 @@ impl RuntimeApi {
             started: Instant::now(),
             reply,
         });
-        self.deadline
-            .send_replace(Some((request_id.clone(), Instant::now() + self.function.timeout)));
+        self.deadline.send_replace(Some((
+            request_id.clone(),
+            Instant::now() + self.function.timeout,
+        )));
 
         Response::builder()
             .status(StatusCode::OK)
@@ -272,7 +281,10 @@ impl RuntimeApi {
                 let (error_type, message) = parse_error(&body);
                 output::line(
                     &self.name,
-                    &format!("{label} → error {error_type}: {message} in {}", format_ms(elapsed)),
+                    &format!(
+                        "{label} → error {error_type}: {message} in {}",
+                        format_ms(elapsed)
+                    ),
                 );
                 Outcome::Failed(Failure::Error {
                     error_type,

@@ -72,7 +72,10 @@ pub fn start(
                     output::line("watch", "build failed; the previous workers keep serving");
                     output::plain(&report);
                 }
-                Err(_) => output::line("watch", "the build panicked; the previous workers keep serving"),
+                Err(_) => output::line(
+                    "watch",
+                    "the build panicked; the previous workers keep serving",
+                ),
             }
             // Changes made during the build (including the build's own) start one more round
             // only if they touch sources.

@@ -71,7 +71,11 @@ impl std::fmt::Display for Failure {
                 message,
             } => write!(f, "{error_type}: {message}"),
             Failure::Timeout(timeout) => {
-                write!(f, "Task timed out after {:.2} seconds", timeout.as_secs_f64())
+                write!(
+                    f,
+                    "Task timed out after {:.2} seconds",
+                    timeout.as_secs_f64()
+                )
             }
             Failure::Crashed(status) => write!(f, "Runtime exited ({status})"),
             Failure::Unavailable => write!(f, "no worker is available"),
@@ -204,7 +208,10 @@ async fn supervise(
         let mut process = match WorkerProcess::start(&api, &path, &function).await {
             Ok(process) => process,
             Err(error) => {
-                output::line(&name, &format!("could not start {}: {error}", path.display()));
+                output::line(
+                    &name,
+                    &format!("could not start {}: {error}", path.display()),
+                );
                 if !pause(backoff, &mut shutdown).await {
                     return;
                 }
