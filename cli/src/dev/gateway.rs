@@ -222,9 +222,11 @@ impl Gateway {
         let started = Instant::now();
         let (status, protocol) = match self.invoke(&event, "$connect", &id).await {
             Outcome::Response(body) => connect_decision(&body),
+            // A function error refuses the handshake with 502, as API Gateway answers
+            // for a Lambda that failed.
             Outcome::Failed(failure) => {
                 output::line("gateway", &format!("{id} $connect failed: {failure}"));
-                (StatusCode::INTERNAL_SERVER_ERROR, None)
+                (StatusCode::BAD_GATEWAY, None)
             }
         };
         if !status.is_success() {
