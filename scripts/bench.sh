@@ -197,7 +197,8 @@ measure() {
 measure_deploy() {
   local port=4566 dir=$out/deploy
   rm -rf "$dir" && mkdir -p "$dir"
-  target/moto-venv/bin/moto_server -H 127.0.0.1 -p $port >"$out/moto.log" 2>&1 &
+  # The role attaches an AWS-managed policy, which moto knows only when told to load them.
+  MOTO_IAM_LOAD_MANAGED_POLICIES=true target/moto-venv/bin/moto_server -H 127.0.0.1 -p $port >"$out/moto.log" 2>&1 &
   pids+=($!)
   local i
   for ((i = 0; i < 600; i++)); do
@@ -208,7 +209,9 @@ measure_deploy() {
   # v1 is the echo example's arm64 package; v2, the code change, is another real arm64 handler.
   cp "$out/echo-aarch64/.socket/dev/bootstrap.zip" "$dir/v1.zip"
   "$bench" zip --binary "$(lambda_dir aarch64)/bare-echo" --out "$dir/v2.zip" --label v2 --arch arm64 >/dev/null
+  # No AWS configuration of this machine's user may leak in; the Rust toolchain stays reachable.
   local deploy=(env AWS_ENDPOINT_URL=http://127.0.0.1:$port HOME="$dir" AWS_CONFIG_FILE="$dir/none"
+    RUSTUP_HOME="${RUSTUP_HOME:-$HOME/.rustup}" CARGO_HOME="${CARGO_HOME:-$HOME/.cargo}"
     AWS_SHARED_CREDENTIALS_FILE="$dir/none" "$socket" deploy -c "$dir/serverless.yml" -v)
   step() { # name, extra args...
     local name=$1
