@@ -42,10 +42,10 @@ pub enum BuildError {
     )]
     NoCrate { code: PathBuf },
 
-    #[error("the crate in {} has no binary target", code.display())]
+    #[error("{} holds no handler crate (a package with a binary target)", code.display())]
     #[diagnostic(
         code(socket::build::no_binary),
-        help("a handler crate is a binary: add src/main.rs calling socket_runtime::run()")
+        help("point `code:` at the handler crate (a workspace root is not one); a handler crate is a binary: src/main.rs calling socket_runtime::run()")
     )]
     NoBinary { code: PathBuf },
 
@@ -107,6 +107,13 @@ impl BuildError {
 fn crate_manifest(manifest: &Manifest) -> Result<PathBuf, BuildError> {
     let path = manifest.code.join("Cargo.toml");
     if path.is_file() {
+        // A workspace root alone would build every member; the handler is one crate.
+        let text = std::fs::read_to_string(&path).map_err(BuildError::io(&path))?;
+        if !text.lines().any(|l| l.trim() == "[package]") {
+            return Err(BuildError::NoBinary {
+                code: manifest.code.clone(),
+            });
+        }
         Ok(path)
     } else {
         Err(BuildError::NoCrate {

@@ -411,7 +411,7 @@ impl Located<'_> {
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         let len = self.src[index..]
-            .find(|c: char| c == '\n' || c == ':')
+            .find(['\n', ':'])
             .unwrap_or(self.src.len() - index)
             .max(1)
             .min(self.src.len().saturating_sub(index).max(1));
@@ -421,8 +421,10 @@ impl Located<'_> {
             column,
             message,
             help,
-            src: NamedSource::new(self.path.display().to_string(), self.src.to_string())
-                .with_language("yaml"),
+            src: std::sync::Arc::new(
+                NamedSource::new(self.path.display().to_string(), self.src.to_string())
+                    .with_language("yaml"),
+            ),
             span: SourceSpan::new(index.into(), len.min(self.src.len().saturating_sub(index))),
         }
     }

@@ -32,7 +32,8 @@ pub enum ManifestError {
         #[help]
         help: Option<String>,
         #[source_code]
-        src: NamedSource<String>,
+        // Shared, to keep the error small (it travels in every `Result`).
+        src: std::sync::Arc<NamedSource<String>>,
         #[label("here")]
         span: SourceSpan,
     },
