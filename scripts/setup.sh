@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building, packaging and testing `socket` needs on a fresh Debian/Ubuntu machine,
 # skipping whatever is already there:
-#   - Debian packages: musl-tools (x86_64 static builds), gcc-aarch64-linux-gnu (arm64 builds with C code),
+#   - Debian packages: musl-tools (x86_64 static builds), gcc-aarch64-linux-gnu + libc6-dev-arm64-cross
+#     (arm64 builds with C code),
 #     chromium (the browser test of examples/echo)
 #   - Rust targets: x86_64-unknown-linux-musl, aarch64-unknown-linux-musl
 #   - moto[server], the local AWS implementation the deploy tests run against, in target/moto-venv
@@ -16,6 +17,8 @@ as_root() {
 missing=()
 command -v musl-gcc >/dev/null || missing+=(musl-tools)
 command -v aarch64-linux-gnu-gcc >/dev/null || missing+=(gcc-aarch64-linux-gnu)
+# ring includes libc headers: the cross compiler alone is not enough for arm64.
+[ -d /usr/aarch64-linux-gnu/include ] || missing+=(libc6-dev-arm64-cross)
 command -v chromium >/dev/null || missing+=(chromium)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
