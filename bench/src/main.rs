@@ -96,6 +96,9 @@ enum Command {
         /// Where the binaries' output goes.
         #[arg(long, default_value = "target/bench/logs")]
         log_dir: PathBuf,
+        /// Run the binaries under this command, split on spaces (e.g. "valgrind --tool=callgrind").
+        #[arg(long)]
+        wrapper: Option<String>,
         #[arg(long)]
         record: Option<PathBuf>,
     },
@@ -264,6 +267,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             rounds,
             cold_starts,
             log_dir,
+            wrapper,
             record: record_path,
         } => {
             let bench = runtime_bench::RuntimeBench {
@@ -278,6 +282,9 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 rounds,
                 cold_starts,
                 log_dir,
+                wrapper: wrapper
+                    .map(|w| w.split_whitespace().map(str::to_owned).collect())
+                    .unwrap_or_default(),
             };
             let report = bench.run().await?;
             report.print();

@@ -38,6 +38,10 @@ pub struct RuntimeBench {
     pub cold_starts: usize,
     /// Where each instance's stdout/stderr go (one file per binary, overwritten per instance).
     pub log_dir: PathBuf,
+    /// A command the binaries run under (e.g. `valgrind --tool=callgrind`); instances are then
+    /// stopped with SIGTERM so the tool can write its results. Each instance's environment has
+    /// `SOCKET_BENCH_INSTANCE=<label>-<invocations>` for naming output files.
+    pub wrapper: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -218,7 +222,11 @@ impl RuntimeBench {
                 }
             }
         }
-        let _ = child.kill().await;
+        if self.wrapper.is_empty() {
+            let _ = child.kill().await;
+        } else {
+            stop_gently(&mut child).await;
+        }
         // A post that raced the last response still counts.
         while let Ok(event) = events.try_recv() {
             if let ApiEvent::Posted { matches: true, .. } = event {
@@ -258,10 +266,39 @@ fn invocation(seq: usize) -> Invocation {
     }
 }
 
+/// SIGTERM, then SIGKILL if the process is still there after 30 s.
+async fn stop_gently(child: &mut tokio::process::Child) {
+    if let Some(pid) = child.id() {
+        let _ = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .await;
+        if tokio::time::timeout(Duration::from_secs(30), child.wait())
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
+    let _ = child.kill().await;
+}
+
 /// The environment Lambda gives a custom runtime, pointed at `api`, with dummy credentials.
-fn lambda_command(binary: &Path, api: &RuntimeApi, log: &Path) -> std::io::Result<Command> {
+fn lambda_command(
+    wrapper: &[String],
+    binary: &Path,
+    api: &RuntimeApi,
+    log: &Path,
+) -> std::io::Result<Command> {
     let log_file = File::create(log)?;
-    let mut command = Command::new(binary);
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut command = Command::new(program);
+            command.args(args).arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    };
     command
         .env_clear()
         .env("PATH", "/usr/local/bin:/usr/bin:/bin")

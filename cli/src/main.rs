@@ -28,7 +28,13 @@ struct Cli {
 #[derive(Args, Clone, Debug)]
 pub struct ManifestArgs {
     /// Path of the manifest.
-    #[arg(long, short = 'c', value_name = "PATH", default_value = "serverless.yml", global = true)]
+    #[arg(
+        long,
+        short = 'c',
+        value_name = "PATH",
+        default_value = "serverless.yml",
+        global = true
+    )]
     config: PathBuf,
     /// Stage to act on (default: `stage` in the manifest, else `dev`). Credentials come from `.env.<stage>`.
     #[arg(long, short = 's', global = true)]
@@ -64,7 +70,7 @@ enum Command {
     /// Run the handlers locally behind an emulator of API Gateway (WebSocket) and Lambda.
     #[command(
         long_about = "Builds the handler crate for this machine and serves it behind a local emulator of \
-            API Gateway's WebSocket API and Lambda: the same binary that `socket deploy` ships, run as a \
+            API Gateway's WebSocket API and Lambda: the handler code and runtime that `socket deploy` ships, built as a static binary for this machine (a quick-to-rebuild profile) and run as a \
             pool of worker processes behind a Lambda Runtime API. Prints the WebSocket URL and the \
             @connections management endpoint; rebuilds and swaps the workers when the handler crate \
             changes (open connections stay open). Needs no AWS credentials.",
@@ -169,15 +175,21 @@ fn main() -> ExitCode {
         Command::Package(args) => package(args),
         Command::Credentials(args) => credentials(args),
         Command::Init(args) => init(args),
-        Command::Deploy { manifest, options } => {
-            aws_command(socket_cli::deploy::run(&manifest.config, &overrides(&manifest), &options))
-        }
-        Command::Info { manifest, options } => {
-            aws_command(socket_cli::info::run(&manifest.config, &overrides(&manifest), &options))
-        }
-        Command::Remove { manifest, options } => {
-            aws_command(socket_cli::remove::run(&manifest.config, &overrides(&manifest), &options))
-        }
+        Command::Deploy { manifest, options } => aws_command(socket_cli::deploy::run(
+            &manifest.config,
+            &overrides(&manifest),
+            &options,
+        )),
+        Command::Info { manifest, options } => aws_command(socket_cli::info::run(
+            &manifest.config,
+            &overrides(&manifest),
+            &options,
+        )),
+        Command::Remove { manifest, options } => aws_command(socket_cli::remove::run(
+            &manifest.config,
+            &overrides(&manifest),
+            &options,
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -189,7 +201,8 @@ fn main() -> ExitCode {
 }
 
 fn credentials(args: PackageArgs) -> miette::Result<()> {
-    let manifest = socket_cli::manifest::Manifest::load(&args.manifest.config, &overrides(&args.manifest))?;
+    let manifest =
+        socket_cli::manifest::Manifest::load(&args.manifest.config, &overrides(&args.manifest))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -200,11 +213,16 @@ fn credentials(args: PackageArgs) -> miette::Result<()> {
 }
 
 fn overrides(args: &ManifestArgs) -> socket_cli::manifest::Overrides {
-    socket_cli::manifest::Overrides { stage: args.stage.clone(), region: args.region.clone() }
+    socket_cli::manifest::Overrides {
+        stage: args.stage.clone(),
+        region: args.region.clone(),
+    }
 }
 
 /// Runs one of the AWS commands (deploy, info, remove) on a Tokio runtime.
-fn aws_command(command: impl std::future::Future<Output = miette::Result<()>>) -> miette::Result<()> {
+fn aws_command(
+    command: impl std::future::Future<Output = miette::Result<()>>,
+) -> miette::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -215,7 +233,10 @@ fn aws_command(command: impl std::future::Future<Output = miette::Result<()>>) -
 fn init(args: InitArgs) -> miette::Result<()> {
     socket_cli::init::init(&args.dir, &args.template)?;
     let shown = args.dir.display();
-    eprintln!("  ✓ Created a socket project in {shown} (template {})", args.template);
+    eprintln!(
+        "  ✓ Created a socket project in {shown} (template {})",
+        args.template
+    );
     if args.dir != std::path::Path::new(".") {
         eprintln!("\n  cd {shown}");
     }

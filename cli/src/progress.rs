@@ -43,7 +43,12 @@ impl Reporter {
             }
             Reporter::Quiet => None,
         };
-        Step { bar, started: Instant::now(), label, reporter: self }
+        Step {
+            bar,
+            started: Instant::now(),
+            label,
+            reporter: self,
+        }
     }
 
     /// A one-off line of information (not an error).
