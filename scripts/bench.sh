@@ -76,11 +76,14 @@ prepare() {
 # --- inside the namespace -------------------------------------------------------------------------
 
 pids=()
-# A server and everything it started (socket dev's workers, the sandbox's handler processes).
+# A server and everything it started (socket dev's workers, the sandbox's handler processes). The
+# parent is frozen first: the sandbox otherwise keeps spawning handlers while its children die.
 kill_tree() {
   local child
+  kill -STOP "$1" 2>/dev/null || true
   for child in $(ps -o pid= --ppid "$1" 2>/dev/null); do kill_tree "$child"; done
-  kill "$1" 2>/dev/null || true
+  kill -TERM "$1" 2>/dev/null || true
+  kill -CONT "$1" 2>/dev/null || true
 }
 stop() { kill_tree "$1"; wait "$1" 2>/dev/null || true; }
 cleanup() {

@@ -172,12 +172,17 @@ impl RuntimeBench {
         for seq in 0..invocations {
             api.push(invocation(seq));
         }
-        let mut command = lambda_command(&candidate.binary, &api, &log).map_err(|source| {
-            InstanceError::Spawn {
-                binary: binary.clone(),
-                source,
-            }
-        })?;
+        let mut command =
+            lambda_command(&self.wrapper, &candidate.binary, &api, &log).map_err(|source| {
+                InstanceError::Spawn {
+                    binary: binary.clone(),
+                    source,
+                }
+            })?;
+        command.env(
+            "SOCKET_BENCH_INSTANCE",
+            format!("{}-{invocations}", candidate.label),
+        );
         let spawned = Instant::now();
         let mut child = command.spawn().map_err(|source| InstanceError::Spawn {
             binary: binary.clone(),
