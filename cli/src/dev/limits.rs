@@ -51,8 +51,13 @@ impl Default for Limits {
 
 impl Limits {
     /// The WebSocket protocol configuration that enforces the size limits while reading.
+    ///
+    /// The read buffer starts at 8 KiB instead of tungstenite's 128 KiB (it grows for larger
+    /// frames): with thousands of mostly idle connections the default buffer is nearly all of the
+    /// emulator's memory.
     pub fn websocket_config(&self) -> tokio_tungstenite::tungstenite::protocol::WebSocketConfig {
         tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .read_buffer_size(8 * 1024)
             .max_frame_size(Some(self.max_frame_bytes))
             .max_message_size(Some(self.max_message_bytes))
     }
