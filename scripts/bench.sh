@@ -187,6 +187,16 @@ measure() {
     "$bench" runtime --binary "$x86/bare-echo" --baseline "$x86/bare-echo" --label bare-echo-A \
       --baseline-label bare-echo-B --invocations "$INVOCATIONS" --cold-starts "$COLD_STARTS" \
       --log-dir "$out/logs" --record "$results"
+    # Instructions instead of time: the same for the same binaries whatever else the machine does.
+    if command -v valgrind >/dev/null; then
+      local cg=$out/callgrind
+      rm -rf "$cg" && mkdir -p "$cg"
+      "$bench" runtime --binary "$out/echo-x86_64/.socket/dev/bootstrap" --baseline "$x86/bare-echo" \
+        --invocations 2000 --rounds 1 --cold-starts 0 --log-dir "$out/logs" \
+        --wrapper "valgrind --tool=callgrind --callgrind-out-file=$cg/cg.%q{SOCKET_BENCH_INSTANCE}"
+      "$bench" instructions --dir "$cg" --labels socket-runtime bare-lambda_runtime --invocations 2000 \
+        --record "$results"
+    fi
   fi
   if wants zip; then
     "$bench" zip --zip "$out/echo-x86_64/.socket/dev/bootstrap.zip" --label "echo (socket package)" --arch x86_64 --record "$results"

@@ -4,6 +4,7 @@
 mod deploy_run;
 mod echo_load;
 mod hold;
+mod instructions;
 mod lambda_zip;
 mod message;
 mod report;
@@ -132,6 +133,20 @@ enum Command {
         record: Option<PathBuf>,
         #[arg(last = true, required = true)]
         command: Vec<String>,
+    },
+    /// Instructions per invocation from the callgrind files of `runtime --wrapper`.
+    Instructions {
+        /// Where the `cg.<label>-<invocations>` files are.
+        #[arg(long)]
+        dir: PathBuf,
+        /// The binaries' labels, the one under test first.
+        #[arg(long, num_args = 2, required = true)]
+        labels: Vec<String>,
+        /// The invocation count of the measured run.
+        #[arg(long)]
+        invocations: usize,
+        #[arg(long)]
+        record: Option<PathBuf>,
     },
     /// Markdown tables from recorded results: medians and ratios.
     Report {
@@ -347,6 +362,17 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::Instructions {
+            dir,
+            labels,
+            invocations,
+            record: record_path,
+        } => {
+            let report = instructions::measure(&dir, &labels, invocations)?;
+            report.print();
+            record(record_path.as_deref(), &report)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Report { files, subject } => {
             let mut text = String::new();

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::deploy_run::DeployStepReport;
 use crate::echo_load::EchoReport;
 use crate::hold::HoldReport;
+use crate::instructions::InstructionsReport;
 use crate::runtime_bench::RuntimeReport;
 use crate::stats::median;
 
@@ -29,6 +30,7 @@ pub struct Results {
     pub runtime: Vec<RuntimeReport>,
     pub zip: Vec<ZipReport>,
     pub deploy: Vec<DeployStepReport>,
+    pub instructions: Vec<InstructionsReport>,
 }
 
 impl Results {
@@ -50,6 +52,9 @@ impl Results {
                 Some("runtime") => serde_json::from_str(line).map(|r| results.runtime.push(r)),
                 Some("zip") => serde_json::from_str(line).map(|r| results.zip.push(r)),
                 Some("deploy") => serde_json::from_str(line).map(|r| results.deploy.push(r)),
+                Some("instructions") => {
+                    serde_json::from_str(line).map(|r| results.instructions.push(r))
+                }
                 _ => {
                     skipped.push(format!("line {}: no known kind", number + 1));
                     continue;
@@ -68,6 +73,7 @@ impl Results {
         self.render_echo(subject, &mut out);
         self.render_hold(&mut out);
         self.render_runtime(&mut out);
+        self.render_instructions(&mut out);
         self.render_zip(&mut out);
         self.render_deploy(&mut out);
         out
@@ -203,6 +209,32 @@ impl Results {
                     out,
                     "\nratio {} / {}: per invocation p50 {inv:.3}×, wall {wall:.3}×, cold start p50 {cold:.3}×",
                     run.candidates[0].label, run.candidates[1].label
+                );
+            }
+            out.push('\n');
+        }
+    }
+
+    fn render_instructions(&self, out: &mut String) {
+        for run in &self.instructions {
+            let _ = writeln!(
+                out,
+                "### Runtime: instructions per invocation (callgrind, {} invocations)\n\n| binary | instructions per invocation | start-up + first invocation |\n|---|---|---|",
+                run.invocations
+            );
+            for ((label, first), per) in run
+                .labels
+                .iter()
+                .zip(&run.startup_and_first)
+                .zip(&run.per_invocation)
+            {
+                let _ = writeln!(out, "| {label} | {per:.0} | {first} |");
+            }
+            if let Some(ratio) = run.ratio {
+                let _ = writeln!(
+                    out,
+                    "\nratio {} / {}: {ratio:.3}×",
+                    run.labels[0], run.labels[1]
                 );
             }
             out.push('\n');
