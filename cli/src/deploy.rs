@@ -937,12 +937,8 @@ pub struct DeployOptions {
     /// Deploy this zip (holding `bootstrap`) instead of building the handler crate.
     #[arg(long, value_name = "ZIP")]
     pub package: Option<PathBuf>,
-    /// Print the outputs as one JSON object on stdout (no progress on stderr).
-    #[arg(long)]
-    pub json: bool,
-    /// Log every AWS call (same as SOCKET_LOG=debug for socket's own logs).
-    #[arg(long, short = 'v')]
-    pub verbose: bool,
+    #[command(flatten)]
+    pub output: crate::outputs::OutputArgs,
 }
 
 /// `socket deploy`: load the manifest, take the stage lock, get the code, converge, print outputs.
@@ -951,12 +947,7 @@ pub async fn run(
     overrides: &Overrides,
     options: &DeployOptions,
 ) -> miette::Result<()> {
-    crate::aws::call_log::init_logging(options.verbose);
-    let reporter = if options.json {
-        Reporter::Quiet
-    } else {
-        Reporter::Human
-    };
+    let reporter = options.output.start();
     let manifest = Manifest::load(config, overrides)?;
     for warning in manifest.warnings() {
         reporter.info(format!("warning: {warning}"));
@@ -978,7 +969,7 @@ pub async fn run(
     let result = deploy(&manifest, &clients, &code, reporter).await;
     tracing::debug!(target: "socket::aws", "{}", clients.calls.summary());
     let report = result?;
-    report.outputs.print(options.json);
+    report.outputs.print(options.output.json);
     Ok(())
 }
 

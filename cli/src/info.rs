@@ -41,12 +41,8 @@ pub enum InfoError {
 /// Options of `socket info`.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct InfoOptions {
-    /// Print the outputs as one JSON object on stdout.
-    #[arg(long)]
-    pub json: bool,
-    /// Log every AWS call.
-    #[arg(long, short = 'v')]
-    pub verbose: bool,
+    #[command(flatten)]
+    pub output: crate::outputs::OutputArgs,
 }
 
 /// `socket info`.
@@ -55,11 +51,11 @@ pub async fn run(
     overrides: &Overrides,
     options: &InfoOptions,
 ) -> miette::Result<()> {
-    crate::aws::call_log::init_logging(options.verbose);
+    options.output.start();
     let manifest = Manifest::load(config, overrides)?;
     let clients = crate::aws::connect(&manifest).await?;
     let outputs = info(&manifest, &clients).await?;
-    outputs.print(options.json);
+    outputs.print(options.output.json);
     Ok(())
 }
 

@@ -5,7 +5,7 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::progress::format_duration;
+use crate::progress::{format_duration, Reporter};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -165,5 +165,28 @@ mod tests {
         assert!(text.contains("url:  wss://abc123.execute-api.us-east-1.amazonaws.com/prod"));
         assert!(text.contains("env:      [TABLE_NAME]"));
         assert!(text.contains("8.0s › prod › echo › done"));
+    }
+}
+
+/// `--json` and `-v`, shared by the commands that talk to AWS (`deploy`, `info`, `remove`).
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct OutputArgs {
+    /// Print the result as one JSON object on stdout (no progress on stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Log every AWS call (same as SOCKET_LOG=debug for socket's own logs).
+    #[arg(long, short = 'v')]
+    pub verbose: bool,
+}
+
+impl OutputArgs {
+    /// Sets up logging and says how the command reports its progress.
+    pub fn start(&self) -> Reporter {
+        crate::aws::call_log::init_logging(self.verbose);
+        if self.json {
+            Reporter::Quiet
+        } else {
+            Reporter::Human
+        }
     }
 }

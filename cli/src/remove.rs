@@ -35,12 +35,8 @@ pub struct RemoveReport {
 /// Options of `socket remove`.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct RemoveOptions {
-    /// Print what was removed as JSON on stdout (no progress on stderr).
-    #[arg(long)]
-    pub json: bool,
-    /// Log every AWS call.
-    #[arg(long, short = 'v')]
-    pub verbose: bool,
+    #[command(flatten)]
+    pub output: crate::outputs::OutputArgs,
 }
 
 /// `socket remove`: take the stage lock, delete what the stage owns, say what was done.
@@ -49,12 +45,7 @@ pub async fn run(
     overrides: &Overrides,
     options: &RemoveOptions,
 ) -> miette::Result<()> {
-    crate::aws::call_log::init_logging(options.verbose);
-    let reporter = if options.json {
-        Reporter::Quiet
-    } else {
-        Reporter::Human
-    };
+    let reporter = options.output.start();
     let manifest = Manifest::load(config, overrides)?;
     let _lock = StageLock::acquire(&manifest.dir, &manifest.stage, "remove")?;
     let clients = crate::aws::connect(&manifest).await?;
@@ -65,7 +56,7 @@ pub async fn run(
         "{} › {} in {}",
         manifest.service, manifest.stage, manifest.region
     );
-    if options.json {
+    if options.output.json {
         let json = serde_json::json!({
             "service": manifest.service,
             "stage": manifest.stage,
