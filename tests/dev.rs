@@ -516,6 +516,10 @@ async fn editing_the_handler_rebuilds_and_swaps_workers_without_dropping_connect
         "0",
         "--workers",
         "2",
+        // The first invocation of freshly swapped workers can be slow on a loaded machine; this
+        // test is about the swap, not the function timeout.
+        "--timeout",
+        "30",
     ]
     .iter()
     .map(|arg| arg.to_string())

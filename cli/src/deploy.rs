@@ -953,6 +953,8 @@ pub async fn run(
         reporter.info(format!("warning: {warning}"));
     }
     let _lock = StageLock::acquire(&manifest.dir, &manifest.stage, "deploy")?;
+    // Credentials first: a missing key should not cost a build of several minutes.
+    let clients = crate::aws::connect(&manifest).await?;
     let code = match &options.package {
         Some(path) => CodeBundle::read(path, manifest.architecture)?,
         None => {
@@ -965,7 +967,6 @@ pub async fn run(
             CodeBundle::read(&package.zip, package.architecture)?
         }
     };
-    let clients = crate::aws::connect(&manifest).await?;
     let result = deploy(&manifest, &clients, &code, reporter).await;
     tracing::debug!(target: "socket::aws", "{}", clients.calls.summary());
     let report = result?;
