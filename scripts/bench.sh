@@ -85,7 +85,15 @@ kill_tree() {
   kill -TERM "$1" 2>/dev/null || true
   kill -CONT "$1" 2>/dev/null || true
 }
-stop() { kill_tree "$1"; wait "$1" 2>/dev/null || true; }
+# Each server runs in its own process group (setsid): the group also takes the handler processes
+# that were being started while the tree was walked.
+stop() {
+  kill_tree "$1"
+  kill -TERM -- "-$1" 2>/dev/null || true
+  sleep 1
+  kill -KILL -- "-$1" 2>/dev/null || true
+  wait "$1" 2>/dev/null || true
+}
 cleanup() {
   local pid
   for pid in "${pids[@]}"; do stop "$pid"; done
@@ -104,7 +112,9 @@ wait_for() { # file, pattern, seconds
 
 socket_pid='' socket_url='' sls_pid='' arc_pid=''
 start_socket() {
-  "$socket" dev -c examples/echo/serverless.yml --port 0 --no-watch >"$out/socket-dev.log" 2>&1 &
+  # Emptied here, not by the child's redirection: wait_for must never read the last run's URL.
+  : >"$out/socket-dev.log"
+  setsid "$socket" dev -c examples/echo/serverless.yml --port 0 --no-watch >"$out/socket-dev.log" 2>&1 &
   socket_pid=$!
   pids+=("$socket_pid")
   # The first start builds the handler (socket-dev profile); later ones find it built.
@@ -112,14 +122,16 @@ start_socket() {
   socket_url=$(grep -o 'ws://127.0.0.1:[0-9]*/[A-Za-z0-9_-]*' "$out/socket-dev.log" | head -1)
 }
 start_sls() {
-  (cd target/peers/sls && exec node_modules/.bin/serverless offline start --host 127.0.0.1 \
+  : >"$out/sls.log"
+  (cd target/peers/sls && exec setsid node_modules/.bin/serverless offline start --host 127.0.0.1 \
     --websocketPort 3001 --httpPort 3000 --lambdaPort 3002) >"$out/sls.log" 2>&1 &
   sls_pid=$!
   pids+=("$sls_pid")
   wait_for "$out/sls.log" 'Offline \[websocket\] listening' 120
 }
 start_arc() {
-  (cd target/peers/arc && exec node_modules/.bin/sandbox --port 3333 --host 127.0.0.1 \
+  : >"$out/arc.log"
+  (cd target/peers/arc && exec setsid node_modules/.bin/sandbox --port 3333 --host 127.0.0.1 \
     --disable-delete-vendor) >"$out/arc.log" 2>&1 &
   arc_pid=$!
   pids+=("$arc_pid")
@@ -133,6 +145,17 @@ servers() {
   echo "arc ws://127.0.0.1:3333 action"
 }
 
+# The sandbox's handler processes outlive a load (a 50-connection run leaves dozens finishing or
+# timing out); the next server's run must not share the CPU with them.
+settle() {
+  local i
+  for ((i = 0; i < 600; i++)); do
+    [ -z "$(ps -o pid= -g "$arc_pid" | grep -vx " *$arc_pid")" ] && break
+    sleep 0.1
+  done
+  sleep 2
+}
+
 measure_echo() {
   local rep label url field load
   for ((rep = 1; rep <= REPEATS; rep++)); do
@@ -142,6 +165,7 @@ measure_echo() {
       while read -r label url field; do
         "$bench" echo --url "$url" --label "$label" --route-field "$field" --connections "$1" \
           --messages "$2" --time-limit "$ECHO_TIME_LIMIT" --record "$results" || true
+        settle
       done < <(servers)
     done
   done
