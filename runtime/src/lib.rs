@@ -104,6 +104,7 @@ mod middleware;
 mod response;
 mod route_selection;
 mod router;
+mod sigv4;
 mod socket;
 
 use std::future::Future;

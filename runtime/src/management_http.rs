@@ -1,15 +1,12 @@
-//! The production management API client: SigV4-signed HTTP/1 requests over rustls.
+//! The production management API client: SigV4-signed (see `sigv4`) HTTP/1 requests over rustls.
 //!
 //! The client is built on the first call, so `connect`/`disconnect` handlers that never send pay
 //! nothing at cold start. Credentials are read from the environment on every call, the way Lambda
 //! provides them (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`).
 
 use std::sync::OnceLock;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, Request, Uri};
@@ -18,6 +15,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use crate::management::{ConnectionInfo, Frame, SendError};
+use crate::sigv4;
 
 /// The signing name of the API Gateway management API.
 const SERVICE: &str = "execute-api";
@@ -172,31 +170,28 @@ fn signed_request(
         .authority()
         .map(|authority| authority.as_str().to_string())
         .ok_or_else(|| endpoint_error("no host".into()))?;
-    let identity = credentials()?.into();
-    let region = region(&host);
-    let params = v4::SigningParams::builder()
-        .identity(&identity)
-        .region(&region)
-        .name(SERVICE)
-        .time(SystemTime::now())
-        .settings(SigningSettings::default())
-        .build()
-        .map_err(|error| SendError::Credentials(error.to_string()))?
-        .into();
-    let mut headers = vec![("host", host.as_str())];
-    if let Some(content_type) = content_type {
-        headers.push(("content-type", content_type));
-    }
-    let signable = SignableRequest::new(
-        method.as_str(),
-        url,
-        headers.iter().copied(),
-        SignableBody::Bytes(&body),
-    )
-    .map_err(|error| endpoint_error(error.to_string()))?;
-    let (instructions, _signature) = sign(signable, &params)
-        .map_err(|error| SendError::Credentials(error.to_string()))?
-        .into_parts();
+    let (access_key_id, secret_access_key, session_token) = credentials()?;
+    let epoch_seconds = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|elapsed| elapsed.as_secs())
+        .unwrap_or_default();
+    let signed = sigv4::sign(
+        &sigv4::Request {
+            method: method.as_str(),
+            host: &host,
+            path: uri.path(),
+            content_type,
+            body: &body,
+        },
+        &sigv4::Credentials {
+            access_key_id: &access_key_id,
+            secret_access_key: &secret_access_key,
+            session_token: session_token.as_deref(),
+        },
+        &region(&host),
+        SERVICE,
+        epoch_seconds,
+    );
 
     let mut builder = Request::builder()
         .method(method)
@@ -205,26 +200,25 @@ fn signed_request(
     if let Some(content_type) = content_type {
         builder = builder.header("content-type", content_type);
     }
-    let mut request = builder
+    builder = builder
+        .header("x-amz-date", signed.amz_date)
+        .header("authorization", signed.authorization);
+    if let Some(token) = signed.security_token {
+        builder = builder.header("x-amz-security-token", token);
+    }
+    builder
         .body(Full::new(body))
-        .map_err(|error| endpoint_error(error.to_string()))?;
-    instructions.apply_to_request_http1x(&mut request);
-    Ok(request)
+        .map_err(|error| endpoint_error(error.to_string()))
 }
 
-fn credentials() -> Result<Credentials, SendError> {
+/// The access key id, secret and session token Lambda puts in the environment.
+fn credentials() -> Result<(String, String, Option<String>), SendError> {
     let read = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
     let access_key = read("AWS_ACCESS_KEY_ID")
         .ok_or_else(|| SendError::Credentials("AWS_ACCESS_KEY_ID is not set".into()))?;
     let secret_key = read("AWS_SECRET_ACCESS_KEY")
         .ok_or_else(|| SendError::Credentials("AWS_SECRET_ACCESS_KEY is not set".into()))?;
-    Ok(Credentials::new(
-        access_key,
-        secret_key,
-        read("AWS_SESSION_TOKEN"),
-        None,
-        "environment",
-    ))
+    Ok((access_key, secret_key, read("AWS_SESSION_TOKEN")))
 }
 
 /// `AWS_REGION` (set by Lambda), else `AWS_DEFAULT_REGION`, else the region in an

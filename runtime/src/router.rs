@@ -248,7 +248,7 @@ impl Router {
             match middleware.call(socket.clone()).await {
                 Ok(Flow::Continue) => {}
                 Ok(Flow::Respond(response)) => {
-                    tracing::info!(status = response.status(), "answered by middleware");
+                    tracing::debug!(status = response.status(), "answered by middleware");
                     return Ok(response);
                 }
                 Err(error) => {
@@ -270,7 +270,7 @@ impl Router {
         };
         match handler.call(target.data, socket.clone()).await {
             Ok(response) => {
-                tracing::info!(status = response.status(), "handled");
+                tracing::debug!(status = response.status(), "handled");
                 Ok(response)
             }
             Err(Failure::Failed(error)) => {
