@@ -212,14 +212,21 @@ measure() {
       --baseline-label bare-echo-B --invocations "$INVOCATIONS" --cold-starts "$COLD_STARTS" \
       --log-dir "$out/logs" --record "$results"
     # Instructions instead of time: the same for the same binaries whatever else the machine does.
+    # Once against the signing baseline (what a deployed handler runs), once against the unsigned
+    # floor (BARE_ECHO_UNSIGNED=1 reaches bare-echo through the wrapper; the echo ignores it).
     if command -v valgrind >/dev/null; then
-      local cg=$out/callgrind
-      rm -rf "$cg" && mkdir -p "$cg"
-      "$bench" runtime --binary "$out/echo-x86_64/.socket/dev/bootstrap" --baseline "$x86/bare-echo" \
-        --invocations 2000 --rounds 1 --cold-starts 0 --log-dir "$out/logs" \
-        --wrapper "valgrind --tool=callgrind --callgrind-out-file=$cg/cg.%q{SOCKET_BENCH_INSTANCE}"
-      "$bench" instructions --dir "$cg" --labels socket-runtime bare-lambda_runtime --invocations 2000 \
-        --record "$results"
+      local cg mode wrapper
+      for mode in signed unsigned; do
+        cg=$out/callgrind-$mode
+        rm -rf "$cg" && mkdir -p "$cg"
+        wrapper="valgrind --tool=callgrind --callgrind-out-file=$cg/cg.%q{SOCKET_BENCH_INSTANCE}"
+        [ "$mode" = unsigned ] && wrapper="env BARE_ECHO_UNSIGNED=1 $wrapper"
+        "$bench" runtime --binary "$out/echo-x86_64/.socket/dev/bootstrap" --baseline "$x86/bare-echo" \
+          --baseline-label "bare-lambda_runtime-$mode" --invocations 2000 --rounds 1 --cold-starts 0 \
+          --log-dir "$out/logs" --wrapper "$wrapper"
+        "$bench" instructions --dir "$cg" --labels socket-runtime "bare-lambda_runtime-$mode" \
+          --invocations 2000 --record "$results"
+      done
     fi
   fi
   if wants zip; then
