@@ -8,14 +8,17 @@ use std::sync::{Arc, Mutex};
 use std::time::{Instant, SystemTime};
 
 use socket_runtime::events::EventContext;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::Message;
 
 /// What the gateway asks a connection's task to do.
 #[derive(Debug)]
 pub enum Outbound {
-    /// Send a frame to the client.
-    Message(Message),
+    /// Send a frame to the client; `written` (if any) hears once it is written to the socket.
+    Message {
+        message: Message,
+        written: Option<oneshot::Sender<()>>,
+    },
     /// Close the connection with this code and reason.
     Close { code: u16, reason: String },
 }
@@ -68,8 +71,25 @@ impl Connection {
     /// Queues a frame for the client.
     pub fn send(&self, message: Message) -> Result<(), Gone> {
         self.outbound
-            .send(Outbound::Message(message))
+            .send(Outbound::Message {
+                message,
+                written: None,
+            })
             .map_err(|_| Gone)
+    }
+
+    /// Sends a frame and waits until it is written to the client's socket: the management API
+    /// answers a send only then, so the caller's wake-up never races ahead of the client's, and a
+    /// connection that closes first makes the send `Gone`.
+    pub async fn deliver(&self, message: Message) -> Result<(), Gone> {
+        let (written, delivered) = oneshot::channel();
+        self.outbound
+            .send(Outbound::Message {
+                message,
+                written: Some(written),
+            })
+            .map_err(|_| Gone)?;
+        delivered.await.map_err(|_| Gone)
     }
 
     /// Asks the connection to close; frames queued before are sent first.

@@ -329,9 +329,12 @@ impl Gateway {
                     Some(Err(_)) | None => break Closed::by_client(limits::CLOSE_ABNORMAL, ""),
                 },
                 command = outbound.recv() => match command {
-                    Some(Outbound::Message(message)) => {
+                    Some(Outbound::Message { message, written }) => {
                         if socket.send(message).await.is_err() {
                             break Closed::by_client(limits::CLOSE_ABNORMAL, "");
+                        }
+                        if let Some(written) = written {
+                            let _ = written.send(());
                         }
                     }
                     Some(Outbound::Close { code, reason }) => break Closed::by_gateway(code, &reason),

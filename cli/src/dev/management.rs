@@ -47,7 +47,7 @@ pub async fn handle(
                 Ok(text) => Message::Text(text.into()),
                 Err(_) => Message::Binary(body),
             };
-            match connection.send(message) {
+            match connection.deliver(message).await {
                 Ok(()) => empty(StatusCode::OK),
                 Err(_) => gone(),
             }
