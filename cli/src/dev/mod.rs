@@ -94,7 +94,7 @@ pub enum DevError {
 
 /// Runs the emulator until Ctrl-C or SIGTERM.
 pub fn run(options: DevOptions) -> Result<(), DevError> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(DevError::Setup)?;

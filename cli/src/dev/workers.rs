@@ -167,10 +167,20 @@ async fn dispatch(
     mut queued: mpsc::UnboundedReceiver<Invocation>,
     mut idle: mpsc::UnboundedReceiver<IdleWorker>,
 ) {
+    // The most recently idle worker goes first: its process is still warm in the CPU caches, and
+    // a steady trickle of messages keeps being served by the same one or two processes.
+    let mut ready: Vec<IdleWorker> = Vec::new();
     while let Some(mut invocation) = queued.recv().await {
         loop {
-            let Some(worker) = idle.recv().await else {
-                return;
+            while let Ok(worker) = idle.try_recv() {
+                ready.push(worker);
+            }
+            let worker = match ready.pop() {
+                Some(worker) => worker,
+                None => match idle.recv().await {
+                    Some(worker) => worker,
+                    None => return,
+                },
             };
             // A worker that went away since it asked gives the invocation back.
             match worker.send(invocation) {
