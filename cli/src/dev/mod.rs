@@ -94,6 +94,9 @@ pub enum DevError {
 
 /// Runs the emulator until Ctrl-C or SIGTERM.
 pub fn run(options: DevOptions) -> Result<(), DevError> {
+    // One thread: every message crosses the gateway, the Runtime API and the management API, and
+    // handing it between runtime threads cost more wake-ups than the work itself (measured: 1×2000
+    // echo about 15 % faster than on the multi-threaded runtime). Builds run on the blocking pool.
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
