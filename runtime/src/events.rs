@@ -251,7 +251,7 @@ pub fn format_request_time(epoch_ms: i64) -> String {
 }
 
 /// ISO 8601 in UTC with milliseconds, as the management API reports times: `2024-02-09T18:23:28.941Z`.
-pub(crate) fn format_iso8601(epoch_ms: i64) -> String {
+pub fn format_iso8601(epoch_ms: i64) -> String {
     let secs = epoch_ms.div_euclid(1000);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (year, month, day) = civil_from_days(days);

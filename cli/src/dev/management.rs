@@ -11,6 +11,7 @@ use bytes::Bytes;
 use http::{header, Method, Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
+use socket_runtime::events;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::connections::Connection;
@@ -80,28 +81,10 @@ fn describe(connection: &Connection) -> serde_json::Value {
     })
 }
 
-/// `2026-11-22T02:44:30.123Z`.
+/// `2026-11-22T02:44:30.123Z`, as the management API reports times.
 pub fn iso8601(time: SystemTime) -> String {
     let elapsed = time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let secs = elapsed.as_secs() as i64;
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Days since the epoch to a civil date (proleptic Gregorian calendar).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60,
-        elapsed.subsec_millis()
-    )
+    events::format_iso8601(elapsed.as_millis() as i64)
 }
 
 fn gone() -> Response<Full<Bytes>> {
