@@ -80,7 +80,8 @@ impl Connection {
 
     /// Sends a frame and waits until it is written to the client's socket: the management API
     /// answers a send only then, so the caller's wake-up never races ahead of the client's, and a
-    /// connection that closes first makes the send `Gone`.
+    /// connection that closes first makes the send `Gone`. (A client that stops reading holds the
+    /// send only once the kernel's socket buffer is full, far past what any test or page sends.)
     pub async fn deliver(&self, message: Message) -> Result<(), Gone> {
         let (written, delivered) = oneshot::channel();
         self.outbound
