@@ -398,3 +398,50 @@ async fn pump(stream: impl AsyncRead + Unpin, api: Arc<RuntimeApi>) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invocation(event: &'static str) -> (Invocation, oneshot::Receiver<Outcome>) {
+        let (reply, outcome) = oneshot::channel();
+        let invocation = Invocation {
+            event: Bytes::from_static(event.as_bytes()),
+            route: "$default".into(),
+            connection_id: "c".into(),
+            reply,
+        };
+        (invocation, outcome)
+    }
+
+    #[tokio::test]
+    async fn the_most_recently_idle_worker_gets_the_next_invocation_and_gone_workers_are_skipped() {
+        let (queue, queued) = mpsc::unbounded_channel();
+        let (idle, idle_rx) = mpsc::unbounded_channel();
+        let (first, mut first_rx) = oneshot::channel();
+        let (second, mut second_rx) = oneshot::channel();
+        let (gone, gone_rx) = oneshot::channel();
+        drop(gone_rx);
+        idle.send(first).unwrap();
+        idle.send(second).unwrap();
+        idle.send(gone).unwrap();
+        tokio::spawn(dispatch(queued, idle_rx));
+
+        let (one, _outcome) = invocation("one");
+        queue.send(one).unwrap();
+        let taken = tokio::time::timeout(Duration::from_secs(5), &mut second_rx)
+            .await
+            .expect("the worker that went idle last (and is still there) takes it")
+            .unwrap();
+        assert_eq!(taken.event, "one");
+        assert!(first_rx.try_recv().is_err(), "the older idle worker waits");
+
+        let (two, _outcome) = invocation("two");
+        queue.send(two).unwrap();
+        let taken = tokio::time::timeout(Duration::from_secs(5), first_rx)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(taken.event, "two");
+    }
+}
