@@ -36,7 +36,7 @@ use tokio_tungstenite::WebSocketStream;
 use super::connections::{Connection, Lifecycles, Outbound, Registry};
 use super::limits::{self, Limits};
 use super::workers::{Failure, Outcome, Pool};
-use super::{ids, management, output};
+use super::{ids, management, output, responses};
 
 /// API Gateway gives up on an integration after 29 seconds, whatever the function timeout.
 const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
@@ -157,7 +157,7 @@ impl Gateway {
             if is_websocket_upgrade(&request) {
                 return self.handshake(request, remote).await;
             }
-            return text_response(
+            return responses::text(
                 StatusCode::UPGRADE_REQUIRED,
                 "This is a WebSocket endpoint: connect with a WebSocket client (ws://).\n",
             );
@@ -182,10 +182,10 @@ impl Gateway {
                 .map(str::to_string)
         };
         let Some(key) = header_value("sec-websocket-key") else {
-            return text_response(StatusCode::BAD_REQUEST, "Sec-WebSocket-Key is missing\n");
+            return responses::text(StatusCode::BAD_REQUEST, "Sec-WebSocket-Key is missing\n");
         };
         if header_value("sec-websocket-version").as_deref() != Some("13") {
-            let mut response = text_response(
+            let mut response = responses::text(
                 StatusCode::UPGRADE_REQUIRED,
                 "Unsupported WebSocket version\n",
             );
@@ -234,10 +234,10 @@ impl Gateway {
                 "gateway",
                 &format!("{id} refused by $connect with {}", status.as_u16()),
             );
-            return empty_response(status);
+            return responses::empty(status);
         }
         if *self.shutdown.borrow() {
-            return text_response(
+            return responses::text(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "The emulator is shutting down\n",
             );
@@ -289,7 +289,7 @@ impl Gateway {
         }
         response
             .body(Full::new(Bytes::new()))
-            .unwrap_or_else(|_| empty_response(StatusCode::INTERNAL_SERVER_ERROR))
+            .unwrap_or_else(|_| responses::empty(StatusCode::INTERNAL_SERVER_ERROR))
     }
 
     /// Reads the client's frames and writes what the gateway sends, until the connection ends;
@@ -585,21 +585,6 @@ fn epoch_ms(time: SystemTime) -> i64 {
     time.duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_millis() as i64)
         .unwrap_or_default()
-}
-
-pub(super) fn text_response(status: StatusCode, text: &str) -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-        .body(Full::new(Bytes::from(text.to_string())))
-        .expect("static response parts")
-}
-
-fn empty_response(status: StatusCode) -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(status)
-        .body(Full::new(Bytes::new()))
-        .expect("static response parts")
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::connections::Connection;
 use super::gateway::{percent_decode, Gateway};
 use super::limits;
+use super::responses::{empty, json};
 
 /// Handles one request for `@connections/{raw_id}`.
 pub async fn handle(
@@ -103,21 +104,6 @@ fn error(status: StatusCode, error_type: &'static str, message: &str) -> Respons
         header::HeaderValue::from_static(error_type),
     );
     response
-}
-
-fn json(status: StatusCode, value: &serde_json::Value) -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(status)
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Full::new(Bytes::from(value.to_string())))
-        .expect("static response parts")
-}
-
-fn empty(status: StatusCode) -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(status)
-        .body(Full::new(Bytes::new()))
-        .expect("static response parts")
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod ids;
 mod limits;
 mod management;
 mod output;
+mod responses;
 mod runtime_api;
 mod watch;
 mod workers;
