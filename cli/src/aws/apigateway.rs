@@ -2,6 +2,7 @@
 //! routes and its auto-deployed stage.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 
 use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType};
 
@@ -43,6 +44,26 @@ fn tags_of(tags: Option<&std::collections::HashMap<String, String>>) -> BTreeMap
         .unwrap_or_default()
 }
 
+/// Every item of a paginated `Get*` call. `page` fetches the page a `NextToken` points at (the
+/// first one for `None`) and returns its items with the next token; a missing or empty token
+/// ends the listing.
+async fn paginate<T, Page, Fut>(mut page: Page) -> Result<Vec<T>, AwsError>
+where
+    Page: FnMut(Option<String>) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut found = Vec::new();
+    let mut token = None;
+    loop {
+        let (items, next) = page(token).await?;
+        found.extend(items);
+        match next {
+            Some(next) if !next.is_empty() => token = Some(next),
+            _ => return Ok(found),
+        }
+    }
+}
+
 pub async fn get_api(clients: &Clients, id: &str) -> Result<Option<Api>, AwsError> {
     let out = clients
         .apigateway
@@ -69,9 +90,7 @@ pub async fn find_apis(
     clients: &Clients,
     tags: &BTreeMap<String, String>,
 ) -> Result<Vec<Api>, AwsError> {
-    let mut found = Vec::new();
-    let mut token = None;
-    loop {
+    let mut found = paginate(|token| async move {
         let out = clients
             .apigateway
             .get_apis()
@@ -79,27 +98,25 @@ pub async fn find_apis(
             .send()
             .await
             .aws("apigateway:GetApis", clients)?;
-        for api in out.items() {
-            let api_tags = tags_of(api.tags());
-            if tags.iter().all(|(k, v)| api_tags.get(k) == Some(v)) {
-                found.push(Api {
-                    id: api.api_id().unwrap_or_default().to_owned(),
-                    name: api.name().unwrap_or_default().to_owned(),
-                    route_selection: api
-                        .route_selection_expression()
-                        .unwrap_or_default()
-                        .to_owned(),
-                    description: api.description().unwrap_or_default().to_owned(),
-                    tags: api_tags,
-                    created: api.created_date().map(|d| d.secs()).unwrap_or_default(),
-                });
-            }
-        }
-        match out.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-            _ => break,
-        }
-    }
+        let apis = out
+            .items()
+            .iter()
+            .map(|api| Api {
+                id: api.api_id().unwrap_or_default().to_owned(),
+                name: api.name().unwrap_or_default().to_owned(),
+                route_selection: api
+                    .route_selection_expression()
+                    .unwrap_or_default()
+                    .to_owned(),
+                description: api.description().unwrap_or_default().to_owned(),
+                tags: tags_of(api.tags()),
+                created: api.created_date().map(|d| d.secs()).unwrap_or_default(),
+            })
+            .filter(|api| tags.iter().all(|(k, v)| api.tags.get(k) == Some(v)))
+            .collect();
+        Ok((apis, out.next_token().map(str::to_owned)))
+    })
+    .await?;
     found.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
     Ok(found)
 }
@@ -156,9 +173,7 @@ pub async fn delete_api(clients: &Clients, id: &str) -> Result<bool, AwsError> {
 }
 
 pub async fn integrations(clients: &Clients, api: &str) -> Result<Vec<Integration>, AwsError> {
-    let mut found = Vec::new();
-    let mut token = None;
-    loop {
+    paginate(|token| async move {
         let out = clients
             .apigateway
             .get_integrations()
@@ -167,21 +182,21 @@ pub async fn integrations(clients: &Clients, api: &str) -> Result<Vec<Integratio
             .send()
             .await
             .aws("apigateway:GetIntegrations", clients)?;
-        found.extend(out.items().iter().map(|i| {
-            Integration {
+        let integrations = out
+            .items()
+            .iter()
+            .map(|i| Integration {
                 id: i.integration_id().unwrap_or_default().to_owned(),
                 kind: i
                     .integration_type()
                     .map(|t| t.as_str().to_owned())
                     .unwrap_or_default(),
                 uri: i.integration_uri().unwrap_or_default().to_owned(),
-            }
-        }));
-        match out.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-            _ => return Ok(found),
-        }
-    }
+            })
+            .collect();
+        Ok((integrations, out.next_token().map(str::to_owned)))
+    })
+    .await
 }
 
 pub async fn create_integration(
@@ -235,9 +250,7 @@ pub async fn delete_integration(clients: &Clients, api: &str, id: &str) -> Resul
 }
 
 pub async fn routes(clients: &Clients, api: &str) -> Result<Vec<Route>, AwsError> {
-    let mut found = Vec::new();
-    let mut token = None;
-    loop {
+    paginate(|token| async move {
         let out = clients
             .apigateway
             .get_routes()
@@ -246,16 +259,18 @@ pub async fn routes(clients: &Clients, api: &str) -> Result<Vec<Route>, AwsError
             .send()
             .await
             .aws("apigateway:GetRoutes", clients)?;
-        found.extend(out.items().iter().map(|r| Route {
-            id: r.route_id().unwrap_or_default().to_owned(),
-            key: r.route_key().unwrap_or_default().to_owned(),
-            target: r.target().unwrap_or_default().to_owned(),
-        }));
-        match out.next_token() {
-            Some(next) if !next.is_empty() => token = Some(next.to_owned()),
-            _ => return Ok(found),
-        }
-    }
+        let routes = out
+            .items()
+            .iter()
+            .map(|r| Route {
+                id: r.route_id().unwrap_or_default().to_owned(),
+                key: r.route_key().unwrap_or_default().to_owned(),
+                target: r.target().unwrap_or_default().to_owned(),
+            })
+            .collect();
+        Ok((routes, out.next_token().map(str::to_owned)))
+    })
+    .await
 }
 
 pub async fn create_route(
@@ -356,4 +371,52 @@ pub async fn enable_auto_deploy(clients: &Clients, api: &str, name: &str) -> Res
         .await
         .aws("apigateway:UpdateStage", clients)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block_on<F: Future>(future: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime")
+            .block_on(future)
+    }
+
+    #[test]
+    fn paginate_follows_next_tokens_until_none_or_empty() {
+        for last in [None, Some(String::new())] {
+            let mut asked = Vec::new();
+            let items = block_on(paginate(|token: Option<String>| {
+                asked.push(token.clone());
+                let last = last.clone();
+                async move {
+                    Ok(match token.as_deref() {
+                        None => (vec![1, 2], Some("a".to_owned())),
+                        Some("a") => (vec![3], Some("b".to_owned())),
+                        _ => (vec![], last),
+                    })
+                }
+            }))
+            .unwrap();
+            assert_eq!(items, vec![1, 2, 3]);
+            assert_eq!(asked, vec![None, Some("a".into()), Some("b".into())]);
+        }
+    }
+
+    #[test]
+    fn paginate_stops_at_the_first_error() {
+        let mut pages = 0;
+        let result: Result<Vec<u8>, AwsError> = block_on(paginate(|_| {
+            pages += 1;
+            async {
+                Err(AwsError::NoCredentials {
+                    operation: "apigateway:GetRoutes",
+                })
+            }
+        }));
+        assert!(matches!(result, Err(AwsError::NoCredentials { .. })));
+        assert_eq!(pages, 1);
+    }
 }
