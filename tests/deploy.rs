@@ -2,261 +2,21 @@
 //! implementation of the AWS APIs), one moto server per test.
 //!
 //! Every assertion reads the emulator with the AWS SDK: what exists after the command, not what
-//! the command said. The code is a small zip made here (`--package`), so no test waits for a
-//! cross-compiled build; what is deployed, and how, is the same.
+//! the command said. The project ([`Project`]) deploys a small zip (`--package`), so no test waits
+//! for a cross-compiled build; what is deployed, and how, is the same.
 //!
 //! Two probes make "untouched" observable on moto: `Code.Location` of GetFunction changes with
 //! every upload, and PublishVersion returns the previous version unless the code or the
 //! configuration changed since (as on AWS).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::os::unix::process::ExitStatusExt;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::OnceLock;
+use std::process::Command;
 
 use serde_json::Value;
-use socket_tests::moto::{Aws, Moto, ACCOUNT, REGION};
-
-const SERVICE: &str = "echo";
-
-// ---------------------------------------------------------------------------------------------
-// The project under test and the `socket` binary.
-
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// `target/debug/socket`, built once per test process.
-fn socket_binary() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let root = workspace_root();
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "socket-cli"])
-            .current_dir(&root)
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building socket failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target"));
-        target.join("debug").join("socket")
-    })
-}
-
-/// What the manifest says, for the fields the tests change.
-#[derive(Clone)]
-struct Spec {
-    memory: u32,
-    timeout: u32,
-    routes: Vec<&'static str>,
-    env: Vec<(&'static str, &'static str)>,
-}
-
-impl Default for Spec {
-    fn default() -> Self {
-        Spec {
-            memory: 256,
-            timeout: 10,
-            routes: vec!["message"],
-            env: vec![("TABLE_NAME", "echo-table")],
-        }
-    }
-}
-
-/// A copy of the echo example's manifest in its own folder, with a zip holding `bootstrap`.
-struct Project {
-    dir: PathBuf,
-    env: Vec<(String, String)>,
-}
-
-impl Project {
-    fn new(name: &str, moto: &Moto) -> Project {
-        let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-            .join("deploy")
-            .join(format!("{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let project = Project {
-            dir,
-            env: moto.env(),
-        };
-        project.write_manifest(&Spec::default());
-        project.write_code("v1");
-        project
-    }
-
-    fn write_manifest(&self, spec: &Spec) {
-        let code = workspace_root().join("examples").join("echo");
-        let mut yaml = format!(
-            "name: {SERVICE}\nstage: dev\n\nSocket:\n  component: socket\n  inputs:\n    region: {REGION}\n    \
-             description: Echo (${{stage}})\n    memory: {}\n    timeout: {}\n    architecture: arm64\n    code: {}\n",
-            spec.memory,
-            spec.timeout,
-            code.display()
-        );
-        if !spec.env.is_empty() {
-            yaml.push_str("    env:\n");
-            for (k, v) in &spec.env {
-                yaml.push_str(&format!("      {k}: {v}\n"));
-            }
-        }
-        if !spec.routes.is_empty() {
-            yaml.push_str("    routes:\n");
-            for r in &spec.routes {
-                yaml.push_str(&format!("      - {r}\n"));
-            }
-        }
-        std::fs::write(self.dir.join("serverless.yml"), yaml).unwrap();
-    }
-
-    /// A zip holding an executable `bootstrap` whose content is `version`.
-    fn write_code(&self, version: &str) {
-        let file = std::fs::File::create(self.zip()).unwrap();
-        let mut zip = zip::ZipWriter::new(file);
-        let options = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Stored)
-            .unix_permissions(0o755);
-        zip.start_file("bootstrap", options).unwrap();
-        zip.write_all(format!("#!/bin/sh\n# {version}\n").as_bytes())
-            .unwrap();
-        zip.finish().unwrap();
-    }
-
-    fn zip(&self) -> PathBuf {
-        self.dir.join("bootstrap.zip")
-    }
-
-    fn state_file(&self, stage: &str) -> PathBuf {
-        self.dir.join(".socket").join(stage).join("state.json")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(socket_binary());
-        cmd.args(args)
-            .arg("--config")
-            .arg(self.dir.join("serverless.yml"))
-            .current_dir(&self.dir)
-            // Nothing from the developer's own AWS setup may leak in.
-            .env_remove("AWS_PROFILE")
-            .env_remove("AWS_SESSION_TOKEN")
-            .env_remove("AWS_DEFAULT_REGION")
-            .env_remove("SOCKET_LOG")
-            .env("HOME", &self.dir)
-            .env("AWS_CONFIG_FILE", self.dir.join("no-aws-config"))
-            .env(
-                "AWS_SHARED_CREDENTIALS_FILE",
-                self.dir.join("no-aws-credentials"),
-            )
-            .envs(self.env.iter().map(|(k, v)| (k, v)));
-        cmd
-    }
-
-    fn run(&self, args: &[&str]) -> Run {
-        let out = self.command(args).output().expect("socket runs");
-        Run {
-            status: out.status,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        }
-    }
-
-    /// `socket deploy --stage S --package bootstrap.zip --json -v`, which must succeed.
-    fn deploy(&self, stage: &str) -> Run {
-        let zip = self.zip();
-        self.run(&[
-            "deploy",
-            "--stage",
-            stage,
-            "--package",
-            zip.to_str().unwrap(),
-            "--json",
-            "-v",
-        ])
-        .success()
-    }
-
-    /// Starts a deploy with human progress on stderr, for tests that act while it runs.
-    fn spawn_deploy(&self, stage: &str) -> Child {
-        let zip = self.zip();
-        self.command(&[
-            "deploy",
-            "--stage",
-            stage,
-            "--package",
-            zip.to_str().unwrap(),
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("socket runs")
-    }
-
-    fn remove(&self, stage: &str) -> Run {
-        self.run(&["remove", "--stage", stage, "-v"]).success()
-    }
-}
-
-struct Run {
-    status: ExitStatus,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn success(self) -> Run {
-        assert!(
-            self.status.success(),
-            "socket failed ({})\nstdout:\n{}\nstderr:\n{}",
-            self.status,
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    fn failure(self) -> Run {
-        assert!(
-            !self.status.success(),
-            "socket should have failed\nstdout:\n{}\nstderr:\n{}",
-            self.stdout,
-            self.stderr
-        );
-        self
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
-    }
-
-    /// Every AWS operation the command made (`-v` logs each as `aws call Service.Operation`).
-    fn calls(&self) -> Vec<String> {
-        self.stderr
-            .lines()
-            .filter_map(|l| l.split("aws call ").nth(1))
-            .map(|c| c.split_whitespace().next().unwrap_or_default().to_owned())
-            .collect()
-    }
-
-    /// The calls that change something.
-    fn writes(&self) -> Vec<String> {
-        let read = |op: &str| {
-            ["Get", "List", "Describe"]
-                .iter()
-                .any(|p| op.starts_with(p))
-        };
-        self.calls()
-            .into_iter()
-            .filter(|c| !read(c.rsplit('.').next().unwrap()))
-            .collect()
-    }
-}
+use socket_tests::deploy_project::{Project, Spec, SERVICE};
+use socket_tests::moto::{Aws, ACCOUNT, REGION};
 
 // ---------------------------------------------------------------------------------------------
 // What exists in the emulator.
@@ -753,15 +513,14 @@ async fn publish(aws: &Aws, stage: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn first_deploy_creates_one_of_each_all_tagged_and_info_reports_it() {
-    let moto = Moto::start();
-    let aws = moto.clients();
-    let project = Project::new("first", &moto);
+    let project = Project::builder("first").start();
+    let aws = &project.aws;
 
     let run = project.deploy("dev");
-    let stage = snapshot(&aws, SERVICE, "dev").await;
+    let stage = snapshot(aws, SERVICE, "dev").await;
     assert_complete(&stage, "dev", &Spec::default());
     assert_eq!(
-        inventory(&aws).await,
+        inventory(aws).await,
         Inventory {
             apis: 1,
             functions: vec!["echo-dev".into()],
@@ -830,12 +589,10 @@ async fn first_deploy_creates_one_of_each_all_tagged_and_info_reports_it() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn second_deploy_without_changes_touches_nothing() {
-    let moto = Moto::start();
-    let aws = moto.clients();
-    let project = Project::new("noop", &moto);
-    project.deploy("dev");
-    let version = publish(&aws, "dev").await;
-    let before = snapshot(&aws, SERVICE, "dev").await;
+    let project = Project::builder("noop").deployed("dev").start();
+    let aws = &project.aws;
+    let version = publish(aws, "dev").await;
+    let before = snapshot(aws, SERVICE, "dev").await;
 
     let again = project.deploy("dev");
     assert_eq!(
@@ -845,13 +602,13 @@ async fn second_deploy_without_changes_touches_nothing() {
         again.calls()
     );
     assert_eq!(again.json()["changes"], serde_json::json!([]));
-    let after = snapshot(&aws, SERVICE, "dev").await;
+    let after = snapshot(aws, SERVICE, "dev").await;
     assert_eq!(
         after, before,
         "identical ids, code location (no upload) and configuration"
     );
     assert_eq!(
-        publish(&aws, "dev").await,
+        publish(aws, "dev").await,
         version,
         "the function was neither updated nor re-uploaded"
     );
@@ -866,22 +623,20 @@ async fn second_deploy_without_changes_touches_nothing() {
         ])
         .success();
     assert!(human.stderr.contains("No changes"), "{}", human.stderr);
-    assert_eq!(snapshot(&aws, SERVICE, "dev").await, before);
+    assert_eq!(snapshot(aws, SERVICE, "dev").await, before);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn changed_code_updates_only_the_code() {
-    let moto = Moto::start();
-    let aws = moto.clients();
-    let project = Project::new("code", &moto);
-    project.deploy("dev");
-    let version = publish(&aws, "dev").await;
-    let before = snapshot(&aws, SERVICE, "dev").await;
+    let project = Project::builder("code").deployed("dev").start();
+    let aws = &project.aws;
+    let version = publish(aws, "dev").await;
+    let before = snapshot(aws, SERVICE, "dev").await;
 
     project.write_code("v2");
     let run = project.deploy("dev");
     assert_eq!(run.writes(), vec!["Lambda.UpdateFunctionCode"]);
-    let after = snapshot(&aws, SERVICE, "dev").await;
+    let after = snapshot(aws, SERVICE, "dev").await;
     assert_ne!(after.function().code_sha256, before.function().code_sha256);
     assert_ne!(
         after.function().code_location,
@@ -893,7 +648,7 @@ async fn changed_code_updates_only_the_code() {
     function.code_sha256 = after.function().code_sha256.clone();
     function.code_location = after.function().code_location.clone();
     assert_eq!(after, expected, "nothing but the code changed");
-    assert_ne!(publish(&aws, "dev").await, version);
+    assert_ne!(publish(aws, "dev").await, version);
 
     // The uploaded zip is the one given: Lambda's CodeSha256 is the base64 SHA-256 of the zip.
     use base64::Engine as _;
@@ -908,11 +663,9 @@ async fn changed_code_updates_only_the_code() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn changed_configuration_updates_only_the_configuration() {
-    let moto = Moto::start();
-    let aws = moto.clients();
-    let project = Project::new("config", &moto);
-    project.deploy("dev");
-    let before = snapshot(&aws, SERVICE, "dev").await;
+    let project = Project::builder("config").deployed("dev").start();
+    let aws = &project.aws;
+    let before = snapshot(aws, SERVICE, "dev").await;
 
     let spec = Spec {
         memory: 1024,
@@ -923,7 +676,7 @@ async fn changed_configuration_updates_only_the_configuration() {
     project.write_manifest(&spec);
     let run = project.deploy("dev");
     assert_eq!(run.writes(), vec!["Lambda.UpdateFunctionConfiguration"]);
-    let after = snapshot(&aws, SERVICE, "dev").await;
+    let after = snapshot(aws, SERVICE, "dev").await;
     assert_complete(&after, "dev", &spec);
     let mut expected = before.clone();
     let function = expected.function.as_mut().unwrap();
@@ -939,12 +692,10 @@ async fn changed_configuration_updates_only_the_configuration() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_route_added_or_removed_changes_only_that_route() {
-    let moto = Moto::start();
-    let aws = moto.clients();
-    let project = Project::new("routes", &moto);
-    project.deploy("dev");
-    let version = publish(&aws, "dev").await;
-    let before = snapshot(&aws, SERVICE, "dev").await;
+    let project = Project::builder("routes").deployed("dev").start();
+    let aws = &project.aws;
+    let version = publish(aws, "dev").await;
+    let before = snapshot(aws, SERVICE, "dev").await;
 
     let added = Spec {
         routes: vec!["message", "chat"],
@@ -953,7 +704,7 @@ async fn a_route_added_or_removed_changes_only_that_route() {
     project.write_manifest(&added);
     let run = project.deploy("dev");
     assert_eq!(run.writes(), vec!["ApiGatewayV2.CreateRoute"]);
-    let after_add = snapshot(&aws, SERVICE, "dev").await;
+    let after_add = snapshot(aws, SERVICE, "dev").await;
     assert_complete(&after_add, "dev", &added);
     let mut expected = before.clone();
     expected.apis[0]
@@ -971,13 +722,13 @@ async fn a_route_added_or_removed_changes_only_that_route() {
     project.write_manifest(&removed);
     let run = project.deploy("dev");
     assert_eq!(run.writes(), vec!["ApiGatewayV2.DeleteRoute"]);
-    let after_remove = snapshot(&aws, SERVICE, "dev").await;
+    let after_remove = snapshot(aws, SERVICE, "dev").await;
     assert_complete(&after_remove, "dev", &removed);
     let mut expected = after_add.clone();
     expected.apis[0].routes.remove("message");
     assert_eq!(after_remove, expected);
     assert_eq!(
-        publish(&aws, "dev").await,
+        publish(aws, "dev").await,
         version,
         "the function was not touched"
     );
@@ -985,27 +736,23 @@ async fn a_route_added_or_removed_changes_only_that_route() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_and_prod_side_by_side_and_removing_prod_leaves_dev_whole() {
-    let moto = Moto::start();
-    let aws = moto.clients();
-    let project = Project::new("stages", &moto);
-    project.deploy("dev");
-    project.deploy("prod");
-    let dev = snapshot(&aws, SERVICE, "dev").await;
-    let prod = snapshot(&aws, SERVICE, "prod").await;
+    let project = Project::builder("stages")
+        .deployed("dev")
+        .deployed("prod")
+        .start();
+    let aws = &project.aws;
+    let dev = snapshot(aws, SERVICE, "dev").await;
+    let prod = snapshot(aws, SERVICE, "prod").await;
     assert_complete(&dev, "dev", &Spec::default());
     assert_complete(&prod, "prod", &Spec::default());
     assert_ne!(dev.api().id, prod.api().id);
-    assert_eq!(inventory(&aws).await.apis, 2);
+    assert_eq!(inventory(aws).await.apis, 2);
 
     project.remove("prod");
-    assert!(snapshot(&aws, SERVICE, "prod").await.is_empty());
+    assert!(snapshot(aws, SERVICE, "prod").await.is_empty());
+    assert_eq!(snapshot(aws, SERVICE, "dev").await, dev, "dev is untouched");
     assert_eq!(
-        snapshot(&aws, SERVICE, "dev").await,
-        dev,
-        "dev is untouched"
-    );
-    assert_eq!(
-        inventory(&aws).await,
+        inventory(aws).await,
         Inventory {
             apis: 1,
             functions: vec!["echo-dev".into()],
@@ -1018,10 +765,8 @@ async fn dev_and_prod_side_by_side_and_removing_prod_leaves_dev_whole() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn remove_leaves_nothing_and_a_second_remove_succeeds() {
-    let moto = Moto::start();
-    let aws = moto.clients();
-    let project = Project::new("remove", &moto);
-    project.deploy("dev");
+    let project = Project::builder("remove").deployed("dev").start();
+    let aws = &project.aws;
     // Lambda creates the function's log group on its first invocation; another service's stays.
     for group in ["/aws/lambda/echo-dev", "/aws/lambda/other-dev"] {
         aws.logs
@@ -1031,14 +776,14 @@ async fn remove_leaves_nothing_and_a_second_remove_succeeds() {
             .await
             .unwrap();
     }
-    assert!(snapshot(&aws, SERVICE, "dev").await.log_group);
+    assert!(snapshot(aws, SERVICE, "dev").await.log_group);
 
     let run = project.remove("dev");
     assert!(run.stdout.contains("Removed"), "{}", run.stdout);
-    let left = snapshot(&aws, SERVICE, "dev").await;
+    let left = snapshot(aws, SERVICE, "dev").await;
     assert!(left.is_empty(), "nothing of the stage is left: {left:#?}");
     assert_eq!(
-        inventory(&aws).await,
+        inventory(aws).await,
         Inventory {
             apis: 0,
             functions: vec![],
@@ -1065,17 +810,15 @@ async fn remove_leaves_nothing_and_a_second_remove_succeeds() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn without_state_deploy_adopts_what_exists_and_remove_finds_it_by_tags() {
-    let moto = Moto::start();
-    let aws = moto.clients();
-    let project = Project::new("adopt", &moto);
-    project.deploy("dev");
-    let before = snapshot(&aws, SERVICE, "dev").await;
+    let project = Project::builder("adopt").deployed("dev").start();
+    let aws = &project.aws;
+    let before = snapshot(aws, SERVICE, "dev").await;
 
     std::fs::remove_file(project.state_file("dev")).unwrap();
     let run = project.deploy("dev");
     assert_eq!(run.writes(), Vec::<String>::new(), "adopted, not recreated");
-    assert_eq!(snapshot(&aws, SERVICE, "dev").await, before);
-    assert_eq!(inventory(&aws).await.apis, 1);
+    assert_eq!(snapshot(aws, SERVICE, "dev").await, before);
+    assert_eq!(inventory(aws).await.apis, 1);
     let state: Value =
         serde_json::from_str(&std::fs::read_to_string(project.state_file("dev")).unwrap()).unwrap();
     assert_eq!(
@@ -1086,9 +829,9 @@ async fn without_state_deploy_adopts_what_exists_and_remove_finds_it_by_tags() {
 
     std::fs::remove_dir_all(project.dir.join(".socket")).unwrap();
     project.remove("dev");
-    assert!(snapshot(&aws, SERVICE, "dev").await.is_empty());
+    assert!(snapshot(aws, SERVICE, "dev").await.is_empty());
     assert_eq!(
-        inventory(&aws).await,
+        inventory(aws).await,
         Inventory {
             apis: 0,
             functions: vec![],
@@ -1099,11 +842,9 @@ async fn without_state_deploy_adopts_what_exists_and_remove_finds_it_by_tags() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_api_deleted_behind_our_back_is_recreated_and_everything_rescoped() {
-    let moto = Moto::start();
-    let aws = moto.clients();
-    let project = Project::new("vanished", &moto);
-    project.deploy("dev");
-    let old = snapshot(&aws, SERVICE, "dev").await;
+    let project = Project::builder("vanished").deployed("dev").start();
+    let aws = &project.aws;
+    let old = snapshot(aws, SERVICE, "dev").await;
     aws.apigateway
         .delete_api()
         .api_id(&old.api().id)
@@ -1112,7 +853,7 @@ async fn an_api_deleted_behind_our_back_is_recreated_and_everything_rescoped() {
         .unwrap();
 
     project.deploy("dev");
-    let new = snapshot(&aws, SERVICE, "dev").await;
+    let new = snapshot(aws, SERVICE, "dev").await;
     assert_complete(&new, "dev", &Spec::default());
     assert_ne!(new.api().id, old.api().id);
     assert_eq!(
@@ -1120,16 +861,15 @@ async fn an_api_deleted_behind_our_back_is_recreated_and_everything_rescoped() {
         old.function().code_location,
         "the function was not re-uploaded"
     );
-    assert_eq!(inventory(&aws).await.apis, 1);
+    assert_eq!(inventory(aws).await.apis, 1);
 }
 
 /// Kills a deploy right after a given step finished, for each of several steps (each on its
 /// own stage); the next deploy must finish the job with exactly one of everything.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_interrupted_deploy_is_finished_by_the_next_one() {
-    let moto = Moto::start();
-    let aws = moto.clients();
-    let project = Project::new("killed", &moto);
+    let project = Project::builder("killed").start();
+    let aws = &project.aws;
     let kill_points = [
         ("k1", "✓ Create IAM role"),
         ("k2", "✓ Create WebSocket API"),
@@ -1156,7 +896,7 @@ async fn an_interrupted_deploy_is_finished_by_the_next_one() {
             "killed midway at {marker:?}; output:\n{}",
             seen.join("\n")
         );
-        let partial = snapshot(&aws, SERVICE, stage).await;
+        let partial = snapshot(aws, SERVICE, stage).await;
         assert!(
             partial.role.is_some(),
             "the deploy got as far as {marker:?}"
@@ -1164,12 +904,12 @@ async fn an_interrupted_deploy_is_finished_by_the_next_one() {
 
         project.deploy(stage);
         assert_complete(
-            &snapshot(&aws, SERVICE, stage).await,
+            &snapshot(aws, SERVICE, stage).await,
             stage,
             &Spec::default(),
         );
     }
-    let inv = inventory(&aws).await;
+    let inv = inventory(aws).await;
     assert_eq!(inv.apis, 4, "one API per stage, no duplicate: {inv:?}");
     assert_eq!(
         inv.functions,
@@ -1181,7 +921,7 @@ async fn an_interrupted_deploy_is_finished_by_the_next_one() {
         project.remove(stage);
     }
     assert_eq!(
-        inventory(&aws).await,
+        inventory(aws).await,
         Inventory {
             apis: 0,
             functions: vec![],
@@ -1193,9 +933,8 @@ async fn an_interrupted_deploy_is_finished_by_the_next_one() {
 /// A second deploy of a stage while the first runs is refused with a message naming the first.
 #[tokio::test(flavor = "multi_thread")]
 async fn two_deploys_of_one_stage_at_once_never_duplicate() {
-    let moto = Moto::start();
-    let aws = moto.clients();
-    let project = Project::new("concurrent", &moto);
+    let project = Project::builder("concurrent").start();
+    let aws = &project.aws;
 
     let mut first = project.spawn_deploy("dev");
     let mut stderr = BufReader::new(first.stderr.take().unwrap());
@@ -1245,19 +984,18 @@ async fn two_deploys_of_one_stage_at_once_never_duplicate() {
     assert!(first.wait().unwrap().success());
 
     assert_complete(
-        &snapshot(&aws, SERVICE, "dev").await,
+        &snapshot(aws, SERVICE, "dev").await,
         "dev",
         &Spec::default(),
     );
-    assert_eq!(inventory(&aws).await.apis, 1);
+    assert_eq!(inventory(aws).await.apis, 1);
     // Once the first is done, the stage is free again.
     assert_eq!(project.deploy("dev").writes(), Vec::<String>::new());
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn unreachable_endpoint_and_missing_credentials_fail_clearly() {
-    let moto = Moto::start();
-    let mut project = Project::new("offline", &moto);
+    let mut project = Project::builder("offline").start();
 
     // Nothing listens on this port.
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
@@ -1285,7 +1023,8 @@ async fn unreachable_endpoint_and_missing_credentials_fail_clearly() {
     let info = project.run(&["info"]).failure();
     assert!(info.stderr.contains("could not reach"), "{}", info.stderr);
 
-    project.env = moto
+    project.env = project
+        .moto
         .env()
         .into_iter()
         .filter(|(k, _)| !k.starts_with("AWS_ACCESS") && !k.starts_with("AWS_SECRET"))
@@ -1303,16 +1042,15 @@ async fn unreachable_endpoint_and_missing_credentials_fail_clearly() {
         "says where to put them: {}",
         none.stderr
     );
-    assert_eq!(inventory(&moto.clients()).await.apis, 0);
+    assert_eq!(inventory(&project.aws).await.apis, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_credentials_fail_clearly_and_leave_state_correct() {
-    let moto = Moto::start();
-    let aws = moto.clients();
-    let project = Project::new("denied", &moto);
+    let project = Project::builder("denied").start();
+    let aws = &project.aws;
     // From here on moto checks every request's signature against the keys it knows: none.
-    moto.enforce_auth();
+    project.moto.enforce_auth();
 
     let zip = project.zip();
     let wrong = project
@@ -1336,9 +1074,9 @@ async fn wrong_credentials_fail_clearly_and_leave_state_correct() {
         removing.stderr
     );
 
-    moto.relax_auth();
+    project.moto.relax_auth();
     assert_eq!(
-        inventory(&aws).await,
+        inventory(aws).await,
         Inventory {
             apis: 0,
             functions: vec![],

@@ -1,8 +1,10 @@
 //! Shared helpers for the end-to-end tests.
 
 pub mod chromium;
+pub mod deploy_project;
 pub mod http_client;
 pub mod moto;
 pub mod socket_dev;
+pub mod socket_run;
 pub mod static_files;
 pub mod ws_client;
