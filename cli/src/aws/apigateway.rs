@@ -64,6 +64,24 @@ where
     }
 }
 
+/// An [`Api`] from `GetApi`'s output or an item of `GetApis` (two SDK types with the same
+/// accessors); `id` stands in for a missing `ApiId`.
+macro_rules! api_from {
+    ($api:expr, $id:expr) => {
+        Api {
+            id: $api.api_id().unwrap_or($id).to_owned(),
+            name: $api.name().unwrap_or_default().to_owned(),
+            route_selection: $api
+                .route_selection_expression()
+                .unwrap_or_default()
+                .to_owned(),
+            description: $api.description().unwrap_or_default().to_owned(),
+            tags: tags_of($api.tags()),
+            created: $api.created_date().map(|d| d.secs()).unwrap_or_default(),
+        }
+    };
+}
+
 pub async fn get_api(clients: &Clients, id: &str) -> Result<Option<Api>, AwsError> {
     let out = clients
         .apigateway
@@ -72,17 +90,7 @@ pub async fn get_api(clients: &Clients, id: &str) -> Result<Option<Api>, AwsErro
         .send()
         .await
         .found("apigateway:GetApi", clients)?;
-    Ok(out.map(|api| Api {
-        id: api.api_id().unwrap_or(id).to_owned(),
-        name: api.name().unwrap_or_default().to_owned(),
-        route_selection: api
-            .route_selection_expression()
-            .unwrap_or_default()
-            .to_owned(),
-        description: api.description().unwrap_or_default().to_owned(),
-        tags: tags_of(api.tags()),
-        created: api.created_date().map(|d| d.secs()).unwrap_or_default(),
-    }))
+    Ok(out.map(|api| api_from!(api, id)))
 }
 
 /// Every API in the region whose tags include all of `tags`, oldest first.
@@ -101,17 +109,7 @@ pub async fn find_apis(
         let apis = out
             .items()
             .iter()
-            .map(|api| Api {
-                id: api.api_id().unwrap_or_default().to_owned(),
-                name: api.name().unwrap_or_default().to_owned(),
-                route_selection: api
-                    .route_selection_expression()
-                    .unwrap_or_default()
-                    .to_owned(),
-                description: api.description().unwrap_or_default().to_owned(),
-                tags: tags_of(api.tags()),
-                created: api.created_date().map(|d| d.secs()).unwrap_or_default(),
-            })
+            .map(|api| api_from!(api, ""))
             .filter(|api| tags.iter().all(|(k, v)| api.tags.get(k) == Some(v)))
             .collect();
         Ok((apis, out.next_token().map(str::to_owned)))
