@@ -8,6 +8,7 @@
 
 mod binaries;
 mod connections;
+mod dispatch;
 mod gateway;
 mod ids;
 mod limits;

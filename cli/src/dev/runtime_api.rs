@@ -21,9 +21,10 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, oneshot, watch, Notify};
+use tokio::sync::{oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 
+use super::dispatch::Dispatch;
 use super::ids;
 use super::output;
 use super::workers::{Failure, FunctionConfig, Invocation, Outcome};
@@ -50,7 +51,7 @@ pub struct RuntimeApi {
     /// `worker 2`: the prefix of everything this process prints.
     pub name: String,
     function: Arc<FunctionConfig>,
-    idle: mpsc::UnboundedSender<IdleWorker>,
+    dispatch: Arc<Dispatch>,
     running: Mutex<Option<Running>>,
     /// The request id and deadline of the running invocation, watched by the worker's supervisor.
     deadline: watch::Sender<Option<(String, Instant)>>,
@@ -62,15 +63,11 @@ pub struct RuntimeApi {
 }
 
 impl RuntimeApi {
-    pub fn new(
-        name: String,
-        function: Arc<FunctionConfig>,
-        idle: mpsc::UnboundedSender<IdleWorker>,
-    ) -> Arc<Self> {
+    pub fn new(name: String, function: Arc<FunctionConfig>, dispatch: Arc<Dispatch>) -> Arc<Self> {
         Arc::new(Self {
             name,
             function,
-            idle,
+            dispatch,
             running: Mutex::new(None),
             deadline: watch::channel(None).0,
             draining: AtomicBool::new(false),
@@ -203,7 +200,7 @@ impl RuntimeApi {
                 return std::future::pending().await;
             }
             let (slot, assigned) = oneshot::channel();
-            if self.idle.send(slot).is_err() {
+            if self.dispatch.worker_idle(slot).is_err() {
                 return std::future::pending().await; // the emulator is shutting down
             }
             tokio::select! {

@@ -13,11 +13,12 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
 use tokio::process::{Child, Command};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::dispatch::Dispatch;
 use super::output;
-use super::runtime_api::{IdleWorker, RuntimeApi};
+use super::runtime_api::RuntimeApi;
 
 /// What the worker processes are started with.
 #[derive(Clone, Debug)]
@@ -85,19 +86,17 @@ impl std::fmt::Display for Failure {
 
 /// The pool: hands invocations to idle workers and keeps every slot's process alive.
 pub struct Pool {
-    invocations: mpsc::UnboundedSender<Invocation>,
+    dispatch: Arc<Dispatch>,
     binary: watch::Sender<PathBuf>,
     shutdown: watch::Sender<bool>,
     supervisors: Mutex<Vec<JoinHandle<()>>>,
-    dispatcher: JoinHandle<()>,
 }
 
 impl Pool {
     /// Starts `workers` processes of `binary`.
     pub fn start(function: FunctionConfig, binary: PathBuf, workers: usize) -> Arc<Self> {
         let function = Arc::new(function);
-        let (invocations, queued) = mpsc::unbounded_channel();
-        let (idle_tx, idle_rx) = mpsc::unbounded_channel();
+        let dispatch = Arc::new(Dispatch::default());
         let (binary, _) = watch::channel(binary);
         let (shutdown, _) = watch::channel(false);
         let supervisors = (1..=workers.max(1))
@@ -105,18 +104,17 @@ impl Pool {
                 tokio::spawn(supervise(
                     format!("worker {index}"),
                     Arc::clone(&function),
-                    idle_tx.clone(),
+                    Arc::clone(&dispatch),
                     binary.subscribe(),
                     shutdown.subscribe(),
                 ))
             })
             .collect();
         Arc::new(Self {
-            invocations,
+            dispatch,
             binary,
             shutdown,
             supervisors: Mutex::new(supervisors),
-            dispatcher: tokio::spawn(dispatch(queued, idle_rx)),
         })
     }
 
@@ -135,7 +133,7 @@ impl Pool {
             connection_id: connection_id.to_string(),
             reply,
         };
-        let queued = self.invocations.send(invocation).is_ok();
+        let queued = self.dispatch.submit(invocation).is_ok();
         async move {
             if !queued {
                 return Outcome::Failed(Failure::Unavailable);
@@ -158,36 +156,7 @@ impl Pool {
         for supervisor in supervisors {
             let _ = supervisor.await;
         }
-        self.dispatcher.abort();
-    }
-}
-
-/// Hands each invocation, in arrival order, to the next worker waiting in `/next`.
-async fn dispatch(
-    mut queued: mpsc::UnboundedReceiver<Invocation>,
-    mut idle: mpsc::UnboundedReceiver<IdleWorker>,
-) {
-    // The most recently idle worker goes first: its process is still warm in the CPU caches, and
-    // a steady trickle of messages keeps being served by the same one or two processes.
-    let mut ready: Vec<IdleWorker> = Vec::new();
-    while let Some(mut invocation) = queued.recv().await {
-        loop {
-            while let Ok(worker) = idle.try_recv() {
-                ready.push(worker);
-            }
-            let worker = match ready.pop() {
-                Some(worker) => worker,
-                None => match idle.recv().await {
-                    Some(worker) => worker,
-                    None => return,
-                },
-            };
-            // A worker that went away since it asked gives the invocation back.
-            match worker.send(invocation) {
-                Ok(()) => break,
-                Err(returned) => invocation = returned,
-            }
-        }
+        self.dispatch.close();
     }
 }
 
@@ -203,7 +172,7 @@ enum End {
 async fn supervise(
     name: String,
     function: Arc<FunctionConfig>,
-    idle: mpsc::UnboundedSender<IdleWorker>,
+    dispatch: Arc<Dispatch>,
     mut binary: watch::Receiver<PathBuf>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -214,7 +183,7 @@ async fn supervise(
             return;
         }
         let path = binary.borrow_and_update().clone();
-        let api = RuntimeApi::new(name.clone(), Arc::clone(&function), idle.clone());
+        let api = RuntimeApi::new(name.clone(), Arc::clone(&function), Arc::clone(&dispatch));
         let mut process = match WorkerProcess::start(&api, &path, &function).await {
             Ok(process) => process,
             Err(error) => {
@@ -396,52 +365,5 @@ async fn pump(stream: impl AsyncRead + Unpin, api: Arc<RuntimeApi>) {
                 }
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn invocation(event: &'static str) -> (Invocation, oneshot::Receiver<Outcome>) {
-        let (reply, outcome) = oneshot::channel();
-        let invocation = Invocation {
-            event: Bytes::from_static(event.as_bytes()),
-            route: "$default".into(),
-            connection_id: "c".into(),
-            reply,
-        };
-        (invocation, outcome)
-    }
-
-    #[tokio::test]
-    async fn the_most_recently_idle_worker_gets_the_next_invocation_and_gone_workers_are_skipped() {
-        let (queue, queued) = mpsc::unbounded_channel();
-        let (idle, idle_rx) = mpsc::unbounded_channel();
-        let (first, mut first_rx) = oneshot::channel();
-        let (second, mut second_rx) = oneshot::channel();
-        let (gone, gone_rx) = oneshot::channel();
-        drop(gone_rx);
-        idle.send(first).unwrap();
-        idle.send(second).unwrap();
-        idle.send(gone).unwrap();
-        tokio::spawn(dispatch(queued, idle_rx));
-
-        let (one, _outcome) = invocation("one");
-        queue.send(one).unwrap();
-        let taken = tokio::time::timeout(Duration::from_secs(5), &mut second_rx)
-            .await
-            .expect("the worker that went idle last (and is still there) takes it")
-            .unwrap();
-        assert_eq!(taken.event, "one");
-        assert!(first_rx.try_recv().is_err(), "the older idle worker waits");
-
-        let (two, _outcome) = invocation("two");
-        queue.send(two).unwrap();
-        let taken = tokio::time::timeout(Duration::from_secs(5), first_rx)
-            .await
-            .unwrap()
-            .unwrap();
-        assert_eq!(taken.event, "two");
     }
 }
