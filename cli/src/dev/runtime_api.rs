@@ -199,17 +199,22 @@ impl RuntimeApi {
             if self.draining.load(Ordering::SeqCst) {
                 return std::future::pending().await;
             }
-            let (slot, assigned) = oneshot::channel();
+            let (slot, mut assigned) = oneshot::channel();
             if self.dispatch.worker_idle(slot).is_err() {
                 return std::future::pending().await; // the emulator is shutting down
             }
             tokio::select! {
-                invocation = assigned => match invocation {
+                invocation = &mut assigned => match invocation {
                     Ok(invocation) => break invocation,
                     Err(_) => return std::future::pending().await,
                 },
-                // Dropping `assigned` hands any invocation sent meanwhile to another worker.
-                _ = drain => continue,
+                // Draining: an invocation handed over just before still runs here (dropping it
+                // would lose it); otherwise dropping `assigned` makes the dispatcher skip this
+                // worker from now on.
+                _ = drain => match assigned.try_recv() {
+                    Ok(invocation) => break invocation,
+                    Err(_) => continue,
+                },
             }
         };
 
