@@ -106,6 +106,7 @@ mod route_selection;
 mod router;
 mod sigv4;
 mod socket;
+mod utc;
 
 use std::future::Future;
 use std::sync::{LazyLock, Mutex, MutexGuard};

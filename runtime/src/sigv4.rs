@@ -13,6 +13,8 @@ use std::sync::Mutex;
 
 use ring::{digest, hmac};
 
+use crate::utc::Utc;
+
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 
 /// What a request is signed with.
@@ -142,14 +144,10 @@ fn signing_key(secret: &str, day: &str, region: &str, service: &str) -> hmac::Ke
 
 /// `20240209T182328Z`.
 fn amz_date(epoch_seconds: u64) -> String {
-    let seconds = epoch_seconds as i64;
-    let (year, month, day) = crate::events::civil_from_days(seconds.div_euclid(86_400));
-    let rem = seconds.rem_euclid(86_400);
+    let t = Utc::from_epoch_seconds(epoch_seconds as i64);
     format!(
-        "{year:04}{month:02}{day:02}T{:02}{:02}{:02}Z",
-        rem / 3600,
-        rem % 3600 / 60,
-        rem % 60
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z",
+        t.year, t.month, t.day, t.hour, t.minute, t.second
     )
 }
 
