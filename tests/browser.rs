@@ -7,8 +7,9 @@
 use std::time::Duration;
 
 use socket_tests::chromium::Chromium;
-use socket_tests::socket_dev::{workspace_root, SocketDev};
+use socket_tests::socket_dev::SocketDev;
 use socket_tests::static_files;
+use socket_tests::workspace::workspace_root;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_page_in_chromium_shows_the_echo() {

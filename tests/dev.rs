@@ -506,7 +506,7 @@ fn child_processes(parent: u32) -> Vec<u32> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn editing_the_handler_rebuilds_and_swaps_workers_without_dropping_connections() {
-    let root = socket_tests::socket_dev::workspace_root();
+    let root = socket_tests::workspace::workspace_root();
     let project = Project::echo_copy(&root);
     let args: Vec<String> = [
         "dev",

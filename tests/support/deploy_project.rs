@@ -4,36 +4,15 @@
 //! `Project::builder("noop").deployed("dev").start()` is a project whose stage `dev` is deployed.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 
 use crate::moto::{Aws, Moto, REGION};
-use crate::socket_dev::workspace_root;
 use crate::socket_run::Run;
+use crate::workspace::{socket_binary, target_dir, workspace_root};
 
 /// The service name the manifest declares.
 pub const SERVICE: &str = "echo";
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"))
-}
-
-/// `target/debug/socket`, built once per test process.
-fn socket_binary() -> &'static Path {
-    static BUILT: OnceLock<PathBuf> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "socket-cli"])
-            .current_dir(workspace_root())
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building socket failed");
-        target_dir().join("debug").join("socket")
-    })
-}
 
 /// What the manifest says, for the fields the tests change.
 #[derive(Clone)]

@@ -7,4 +7,5 @@ pub mod moto;
 pub mod socket_dev;
 pub mod socket_run;
 pub mod static_files;
+pub mod workspace;
 pub mod ws_client;

@@ -5,9 +5,10 @@
 //! it), then on `PATH`. Everything uses dummy credentials and never looks for real ones.
 
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::workspace::target_dir;
 
 pub const REGION: &str = "us-east-1";
 /// The account moto reports for every resource.
@@ -18,19 +19,6 @@ pub const SECRET_KEY: &str = "testing";
 pub struct Moto {
     child: Child,
     pub port: u16,
-}
-
-fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
-}
-
-fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
 /// `moto_server` from the venv under `target/`, else from `PATH`.

@@ -2,50 +2,11 @@
 //! project, reading what it prints, and stopping it.
 
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The repository's root folder.
-pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ lives in the workspace")
-        .to_path_buf()
-}
-
-/// `target/debug/socket` and `target/debug/echo` (the echo example's handler for this machine),
-/// built with cargo once per test process.
-fn built() -> &'static (PathBuf, PathBuf) {
-    static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let root = workspace_root();
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "socket-cli", "-p", "echo"])
-            .current_dir(&root)
-            .status()
-            .expect("run cargo build -p socket-cli -p echo");
-        assert!(status.success(), "cargo build -p socket-cli -p echo failed");
-        let target = std::env::var_os("CARGO_TARGET_DIR")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| root.join("target"));
-        (
-            target.join("debug").join("socket"),
-            target.join("debug").join("echo"),
-        )
-    })
-}
-
-/// The `socket` binary.
-pub fn socket_binary() -> PathBuf {
-    built().0.clone()
-}
-
-/// The echo example's handler binary, built for this machine.
-pub fn echo_binary() -> PathBuf {
-    built().1.clone()
-}
+use crate::workspace::{echo_binary, socket_binary, workspace_root};
 
 /// A running `socket dev`.
 pub struct SocketDev {
