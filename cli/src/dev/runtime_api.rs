@@ -26,8 +26,8 @@ use tokio::task::JoinHandle;
 
 use super::dispatch::Dispatch;
 use super::ids;
-use super::output;
 use super::workers::{Failure, FunctionConfig, Invocation, Outcome};
+use super::{output, responses};
 
 const NEXT_PATH: &str = "/2018-06-01/runtime/invocation/next";
 const INVOCATION_PREFIX: &str = "/2018-06-01/runtime/invocation/";
@@ -322,18 +322,12 @@ pub fn format_ms(duration: Duration) -> String {
 }
 
 fn accepted() -> Response<Full<Bytes>> {
-    Response::builder()
-        .status(StatusCode::ACCEPTED)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from_static(br#"{"status":"OK"}"#)))
-        .expect("static response parts")
+    responses::json(StatusCode::ACCEPTED, &serde_json::json!({ "status": "OK" }))
 }
 
 fn error_response(status: StatusCode, error_type: &str, message: &str) -> Response<Full<Bytes>> {
-    let body = serde_json::json!({ "errorType": error_type, "errorMessage": message });
-    Response::builder()
-        .status(status)
-        .header("content-type", "application/json")
-        .body(Full::new(Bytes::from(body.to_string())))
-        .expect("static response parts")
+    responses::json(
+        status,
+        &serde_json::json!({ "errorType": error_type, "errorMessage": message }),
+    )
 }
