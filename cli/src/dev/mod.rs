@@ -7,6 +7,7 @@
 //! AWS: the workers get dummy credentials, and the management API does not check signatures.
 
 mod binaries;
+mod busy_poll;
 mod connections;
 mod dispatch;
 mod gateway;

@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{oneshot, watch, Notify};
 use tokio::task::JoinHandle;
 
+use super::busy_poll::BusyPoll;
 use super::dispatch::Dispatch;
 use super::ids;
 use super::workers::{Failure, FunctionConfig, Invocation, Outcome};
@@ -52,6 +53,8 @@ pub struct RuntimeApi {
     pub name: String,
     function: Arc<FunctionConfig>,
     dispatch: Arc<Dispatch>,
+    /// Told of every request, so the emulator polls rather than sleeps while a worker is busy.
+    busy: Arc<BusyPoll>,
     running: Mutex<Option<Running>>,
     /// The request id and deadline of the running invocation, watched by the worker's supervisor.
     deadline: watch::Sender<Option<(String, Instant)>>,
@@ -63,11 +66,17 @@ pub struct RuntimeApi {
 }
 
 impl RuntimeApi {
-    pub fn new(name: String, function: Arc<FunctionConfig>, dispatch: Arc<Dispatch>) -> Arc<Self> {
+    pub fn new(
+        name: String,
+        function: Arc<FunctionConfig>,
+        dispatch: Arc<Dispatch>,
+        busy: Arc<BusyPoll>,
+    ) -> Arc<Self> {
         Arc::new(Self {
             name,
             function,
             dispatch,
+            busy,
             running: Mutex::new(None),
             deadline: watch::channel(None).0,
             draining: AtomicBool::new(false),
@@ -149,6 +158,7 @@ impl RuntimeApi {
     }
 
     async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
+        self.busy.touch();
         let path = request.uri().path().to_string();
         let method = request.method().clone();
         if method == Method::GET && path == NEXT_PATH {

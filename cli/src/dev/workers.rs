@@ -16,6 +16,7 @@ use tokio::process::{Child, Command};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::busy_poll::{self, BusyPoll};
 use super::dispatch::Dispatch;
 use super::output;
 use super::runtime_api::RuntimeApi;
@@ -87,6 +88,7 @@ impl std::fmt::Display for Failure {
 /// The pool: hands invocations to idle workers and keeps every slot's process alive.
 pub struct Pool {
     dispatch: Arc<Dispatch>,
+    busy: Arc<BusyPoll>,
     binary: watch::Sender<PathBuf>,
     shutdown: watch::Sender<bool>,
     supervisors: Mutex<Vec<JoinHandle<()>>>,
@@ -97,6 +99,7 @@ impl Pool {
     pub fn start(function: FunctionConfig, binary: PathBuf, workers: usize) -> Arc<Self> {
         let function = Arc::new(function);
         let dispatch = Arc::new(Dispatch::default());
+        let busy = BusyPoll::start(busy_poll::QUIET);
         let (binary, _) = watch::channel(binary);
         let (shutdown, _) = watch::channel(false);
         let supervisors = (1..=workers.max(1))
@@ -105,6 +108,7 @@ impl Pool {
                     format!("worker {index}"),
                     Arc::clone(&function),
                     Arc::clone(&dispatch),
+                    Arc::clone(&busy),
                     binary.subscribe(),
                     shutdown.subscribe(),
                 ))
@@ -112,6 +116,7 @@ impl Pool {
             .collect();
         Arc::new(Self {
             dispatch,
+            busy,
             binary,
             shutdown,
             supervisors: Mutex::new(supervisors),
@@ -133,6 +138,7 @@ impl Pool {
             connection_id: connection_id.to_string(),
             reply,
         };
+        self.busy.touch();
         let queued = self.dispatch.submit(invocation).is_ok();
         async move {
             if !queued {
@@ -173,6 +179,7 @@ async fn supervise(
     name: String,
     function: Arc<FunctionConfig>,
     dispatch: Arc<Dispatch>,
+    busy: Arc<BusyPoll>,
     mut binary: watch::Receiver<PathBuf>,
     mut shutdown: watch::Receiver<bool>,
 ) {
@@ -183,7 +190,12 @@ async fn supervise(
             return;
         }
         let path = binary.borrow_and_update().clone();
-        let api = RuntimeApi::new(name.clone(), Arc::clone(&function), Arc::clone(&dispatch));
+        let api = RuntimeApi::new(
+            name.clone(),
+            Arc::clone(&function),
+            Arc::clone(&dispatch),
+            Arc::clone(&busy),
+        );
         let mut process = match WorkerProcess::start(&api, &path, &function).await {
             Ok(process) => process,
             Err(error) => {
