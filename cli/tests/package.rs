@@ -8,15 +8,12 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use socket_cli::build;
-use socket_cli::manifest::{Architecture, Manifest, Overrides};
-use socket_cli::progress::Reporter;
+use socket_build as build;
+use socket_manifest::{Architecture, Manifest, Overrides};
+use socket_progress::Reporter;
 
 fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 /// A manifest outside the repository whose handler is the echo example.
@@ -161,7 +158,7 @@ fn init_then_package_works_in_an_empty_folder() {
 fn init_refuses_to_overwrite_a_project() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("serverless.yml"), "name: mine\n").unwrap();
-    let err = socket_cli::init::init(dir.path(), "echo").unwrap_err();
+    let err = socket_init::init(dir.path(), "echo").unwrap_err();
     assert!(err.to_string().contains("serverless.yml"), "{err}");
     // Nothing was written, and the existing file is untouched.
     assert!(!dir.path().join("Cargo.toml").exists());
@@ -174,6 +171,6 @@ fn init_refuses_to_overwrite_a_project() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("already has serverless.yml"));
 
-    let err = socket_cli::init::init(&dir.path().join("new"), "nope").unwrap_err();
+    let err = socket_init::init(&dir.path().join("new"), "nope").unwrap_err();
     assert!(err.to_string().contains("unknown template `nope`"), "{err}");
 }

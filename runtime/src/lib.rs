@@ -92,8 +92,9 @@
 //! [`testing::TestApp`] dispatches realistic events in process and records what handlers send;
 //! [`events`] builds the API Gateway event JSON itself.
 
-pub mod events;
 pub mod testing;
+/// Builders of the API Gateway WebSocket events (from `socket-protocol`).
+pub use socket_protocol::events;
 
 mod catch_panic;
 mod error;
@@ -102,11 +103,9 @@ mod management;
 mod management_http;
 mod middleware;
 mod response;
-mod route_selection;
 mod router;
 mod sigv4;
 mod socket;
-mod utc;
 
 use std::future::Future;
 use std::sync::{LazyLock, Mutex, MutexGuard};
@@ -114,16 +113,17 @@ use std::sync::{LazyLock, Mutex, MutexGuard};
 use serde::de::DeserializeOwned;
 
 pub use error::{BoxError, Error};
-pub use management::{
-    ConnectionIdentity, ConnectionInfo, Frame, SendError, MANAGEMENT_ENDPOINT_ENV,
-};
+pub use management::{ConnectionIdentity, ConnectionInfo, Frame, SendError};
 pub use middleware::Flow;
 pub use response::{IntoResponse, Response};
-pub use route_selection::{
-    route_selection_expression, select_route, DEFAULT_ROUTE_SELECTION, ROUTE_SELECTION_ENV,
-};
 pub use router::{DispatchError, NotInLambda, Router};
 pub use socket::Socket;
+pub use socket_protocol::env::{
+    MANAGEMENT_ENDPOINT as MANAGEMENT_ENDPOINT_ENV, ROUTE_SELECTION as ROUTE_SELECTION_ENV,
+};
+pub use socket_protocol::route_selection::{
+    route_selection_expression, select_route, DEFAULT_ROUTE_SELECTION,
+};
 
 /// The re-exported event types, for building or inspecting events.
 pub use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};

@@ -7,9 +7,9 @@ use serde::Deserialize;
 use crate::management_http;
 use crate::testing::Recorder;
 
-/// Environment variable overriding the management API endpoint (the local emulator and custom
-/// domains set it), e.g. `http://127.0.0.1:3111/dev`.
-pub const MANAGEMENT_ENDPOINT_ENV: &str = "SOCKET_MANAGEMENT_ENDPOINT";
+// The environment variable overriding the management API endpoint (the local emulator and custom
+// domains set it), e.g. `http://127.0.0.1:3111/dev`.
+use socket_protocol::env::MANAGEMENT_ENDPOINT as MANAGEMENT_ENDPOINT_ENV;
 
 /// One WebSocket frame sent to a connection.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -16,8 +16,8 @@ use crate::handler::{ErasedHandler, Failure, TypedHandler};
 use crate::management::{endpoint_for, Management, Transport};
 use crate::middleware::{ErasedMiddleware, Flow};
 use crate::response::{IntoResponse, Response};
-use crate::route_selection::{route_selection_expression, select_route_in};
 use crate::socket::Socket;
+use socket_protocol::route_selection::{route_selection_expression, select_route_in};
 
 /// A set of handlers and middleware, and the dispatcher that runs them for each event.
 ///

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use ring::{digest, hmac};
 
-use crate::utc::Utc;
+use socket_protocol::utc::Utc;
 
 const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 

@@ -1,0 +1,59 @@
+//! `socket dev`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use socket_emulator::{DevOptions, Limits};
+
+use crate::args::ManifestArgs;
+
+#[derive(clap::Args, Clone, Debug)]
+pub struct Args {
+    #[command(flatten)]
+    manifest: ManifestArgs,
+    /// Port to listen on (0 picks a free one; the URL printed first has the real port).
+    #[arg(long, default_value_t = 3111)]
+    port: u16,
+    /// Address to listen on. Only loopback by default: other machines cannot reach the emulator.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: std::net::IpAddr,
+    /// Worker processes of the handler (each runs one invocation at a time, as Lambda does).
+    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    workers: u16,
+    /// Do not rebuild when the handler crate changes.
+    #[arg(long)]
+    no_watch: bool,
+    /// Close a connection with no message from its client for this long (API Gateway: 600).
+    #[arg(long, value_name = "SECS", default_value_t = 600.0)]
+    idle_timeout: f64,
+    /// Close any connection after this long (API Gateway: 7200).
+    #[arg(long, value_name = "SECS", default_value_t = 7200.0)]
+    max_connection_duration: f64,
+    /// Function timeout, instead of `timeout` from the manifest.
+    #[arg(long, value_name = "SECS")]
+    timeout: Option<f64>,
+    /// Run this prebuilt handler binary instead of building the handler crate (implies --no-watch).
+    #[arg(long, value_name = "PATH")]
+    bootstrap: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> miette::Result<()> {
+    let seconds = |secs: f64| Duration::from_secs_f64(secs.max(0.001));
+    let options = DevOptions {
+        config: args.manifest.config,
+        stage: args.manifest.stage,
+        region: args.manifest.region,
+        host: args.host,
+        port: args.port,
+        workers: usize::from(args.workers),
+        watch: !args.no_watch,
+        limits: Limits {
+            idle_timeout: seconds(args.idle_timeout),
+            max_connection_duration: seconds(args.max_connection_duration),
+            ..Limits::default()
+        },
+        function_timeout: args.timeout.map(seconds),
+        bootstrap: args.bootstrap,
+    };
+    socket_emulator::run(options).map_err(Into::into)
+}

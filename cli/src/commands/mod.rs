@@ -1,0 +1,97 @@
+//! The commands, one file each: an `Args` struct (what clap parses) and `run(args)`.
+
+mod credentials;
+mod deploy;
+mod dev;
+mod info;
+mod init;
+mod package;
+mod remove;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "socket",
+    version,
+    about = "Serverless WebSockets in Rust: API Gateway + Lambda, deployed in seconds, emulated locally.",
+    long_about = "Serverless WebSockets in Rust.\n\n\
+        Write handlers with socket_runtime::on(\"connect\" | \"message\" | ...), describe the service in \
+        serverless.yml, and `socket deploy` builds them into a Lambda custom runtime behind an API Gateway \
+        WebSocket API. `socket dev` runs the same handlers behind a local emulator of API Gateway and Lambda.",
+    after_help = "Typical session:\n  socket init my-socket && cd my-socket\n  socket dev                    # ws://127.0.0.1:3111/dev\n  socket deploy --stage prod    # credentials from .env.prod\n  socket info --stage prod\n  socket remove --stage prod"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Deploy a stage to AWS (API Gateway WebSocket API + Lambda); only what changed is touched.
+    Deploy(deploy::Args),
+    /// Print a deployed stage's outputs (url, routes, function, code), read from AWS.
+    Info(info::Args),
+    /// Delete everything a stage created: API, function, role and its policies, log group.
+    Remove(remove::Args),
+    /// Run the handlers locally behind an emulator of API Gateway (WebSocket) and Lambda.
+    #[command(
+        long_about = "Builds the handler crate for this machine and serves it behind a local emulator of \
+            API Gateway's WebSocket API and Lambda: the handler code and runtime that `socket deploy` ships, built as a static binary for this machine (a quick-to-rebuild profile) and run as a \
+            pool of worker processes behind a Lambda Runtime API. Prints the WebSocket URL and the \
+            @connections management endpoint; rebuilds and swaps the workers when the handler crate \
+            changes (open connections stay open). Needs no AWS credentials.",
+        after_help = "Talk to it:\n  websocat ws://127.0.0.1:3111/dev\n  {\"route\":\"echo\",\"data\":\"hi\"}\n\n\
+            Send to a connection from outside:\n  curl -X POST --data 'hello' http://127.0.0.1:3111/dev/@connections/<id>"
+    )]
+    Dev(dev::Args),
+    /// Build the Lambda package (bootstrap.zip) without deploying it.
+    #[command(
+        long_about = "Builds the handler crate as a static Linux binary for the function's architecture \
+            (arm64: aarch64-unknown-linux-musl, x86_64: x86_64-unknown-linux-musl) with a profile tuned \
+            for size and cold start (opt-level s, LTO, one codegen unit, stripped; your own Cargo.toml \
+            profiles are untouched), names it `bootstrap`, and zips it reproducibly into \
+            .socket/<stage>/bootstrap.zip next to the manifest. Prints the path, size and SHA-256: \
+            the same code always gives the same SHA-256.\n\n\
+            Missing Rust targets are added with rustup. Crates with C code (ring, aws-lc-sys) need a C \
+            compiler for the target: musl-gcc or gcc for x86_64, aarch64-linux-gnu-gcc for arm64 \
+            (Debian/Ubuntu: `sudo apt-get install musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross`).",
+        after_help = "Examples:\n  socket package\n  socket package --stage prod\n  socket package --config examples/echo/serverless.yml"
+    )]
+    Package(package::Args),
+    /// Show which AWS credentials a stage uses and where they come from (never the secret).
+    #[command(
+        long_about = "Resolves the AWS credentials `socket deploy` would use for a stage and prints their \
+            source, the access key id (masked), the region and the endpoint. Nothing is sent to AWS.\n\n\
+            Precedence: the process environment, then the stage's env file (.env for the manifest's \
+            default stage, .env.<stage> for any other, next to serverless.yml), then the AWS default \
+            chain (AWS_PROFILE and ~/.aws, SSO, credential_process, container and instance roles).",
+        after_help = "Examples:\n  socket credentials\n  socket credentials --stage prod    # reads .env.prod"
+    )]
+    Credentials(credentials::Args),
+    /// Create a new project: serverless.yml, a handler crate, .env.example and .gitignore.
+    #[command(
+        long_about = "Writes a new socket project into DIR (default: the current folder), from a template: \
+            serverless.yml (the manifest), Cargo.toml and src/main.rs (the handler crate, with connect, \
+            message, whoami, send, default and disconnect handlers), .env.example (where AWS credentials \
+            go), .gitignore (ignores .env files, .socket/ and target/) and README.md. Refuses to \
+            overwrite: if any of those files exists, nothing is written.\n\n\
+            The handler crate depends on socket-runtime by path, pointing at the runtime/ folder of the \
+            socket source checkout this binary was built from.",
+        after_help = "Examples:\n  socket init my-socket && cd my-socket && socket dev\n  socket init --template echo"
+    )]
+    Init(init::Args),
+}
+
+/// Runs one command.
+pub fn run(command: Command) -> miette::Result<()> {
+    match command {
+        Command::Deploy(args) => deploy::run(args),
+        Command::Info(args) => info::run(args),
+        Command::Remove(args) => remove::run(args),
+        Command::Dev(args) => dev::run(args),
+        Command::Package(args) => package::run(args),
+        Command::Credentials(args) => credentials::run(args),
+        Command::Init(args) => init::run(args),
+    }
+}

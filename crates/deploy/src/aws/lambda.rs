@@ -1,0 +1,347 @@
+//! The Lambda function (custom runtime `provided.al2023`, handler `bootstrap`) and the
+//! permission that lets API Gateway invoke it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use aws_sdk_lambda::client::Waiters;
+use aws_sdk_lambda::primitives::Blob;
+use aws_sdk_lambda::types::{
+    Architecture as LambdaArchitecture, Environment, FunctionCode, Runtime,
+};
+use aws_smithy_runtime_api::client::waiters::error::WaiterError;
+use serde_json::Value;
+
+use super::{classify, AwsError, Clients, SdkResultExt};
+use socket_manifest::Architecture;
+
+pub const RUNTIME: &str = "provided.al2023";
+pub const HANDLER: &str = "bootstrap";
+/// The statement id of the API Gateway permission on every function `socket` creates.
+pub const PERMISSION_ID: &str = "socket-apigateway-invoke";
+
+/// How long to wait for a function to become active or finish an update.
+const READY_WAIT: Duration = Duration::from_secs(300);
+
+/// The configuration `socket` manages on a function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FunctionSettings {
+    pub role_arn: String,
+    pub memory: u32,
+    pub timeout: u32,
+    pub env: BTreeMap<String, String>,
+    pub description: String,
+}
+
+/// A function as it exists.
+#[derive(Clone, Debug)]
+pub struct Function {
+    pub name: String,
+    pub arn: String,
+    pub runtime: String,
+    pub handler: String,
+    pub settings: FunctionSettings,
+    pub architecture: Option<Architecture>,
+    /// Base64 SHA-256 of the deployed zip, as Lambda reports it.
+    pub code_sha256: String,
+    pub tags: BTreeMap<String, String>,
+}
+
+impl Function {
+    /// The names of the settings that differ from `want` (`memory`, `env`, ...).
+    pub fn differences(&self, want: &FunctionSettings) -> Vec<&'static str> {
+        let mut fields = Vec::new();
+        let have = &self.settings;
+        if self.runtime != RUNTIME {
+            fields.push("runtime");
+        }
+        if self.handler != HANDLER {
+            fields.push("handler");
+        }
+        if have.role_arn != want.role_arn {
+            fields.push("role");
+        }
+        if have.memory != want.memory {
+            fields.push("memory");
+        }
+        if have.timeout != want.timeout {
+            fields.push("timeout");
+        }
+        if have.env != want.env {
+            fields.push("env");
+        }
+        if have.description != want.description {
+            fields.push("description");
+        }
+        fields
+    }
+}
+
+fn lambda_architecture(arch: Architecture) -> LambdaArchitecture {
+    match arch {
+        Architecture::Arm64 => LambdaArchitecture::Arm64,
+        Architecture::X86_64 => LambdaArchitecture::X8664,
+    }
+}
+
+fn environment(env: &BTreeMap<String, String>) -> Environment {
+    Environment::builder()
+        .set_variables(Some(env.clone().into_iter().collect()))
+        .build()
+}
+
+pub async fn get_function(clients: &Clients, name: &str) -> Result<Option<Function>, AwsError> {
+    let Some(out) = clients
+        .lambda
+        .get_function()
+        .function_name(name)
+        .send()
+        .await
+        .found("lambda:GetFunction", clients)?
+    else {
+        return Ok(None);
+    };
+    let Some(config) = out.configuration() else {
+        return Ok(None);
+    };
+    let architecture = config.architectures().first().map(|a| match a {
+        LambdaArchitecture::X8664 => Architecture::X86_64,
+        _ => Architecture::Arm64,
+    });
+    Ok(Some(Function {
+        name: config.function_name().unwrap_or(name).to_owned(),
+        arn: config.function_arn().unwrap_or_default().to_owned(),
+        runtime: config
+            .runtime()
+            .map(|r| r.as_str().to_owned())
+            .unwrap_or_default(),
+        handler: config.handler().unwrap_or_default().to_owned(),
+        settings: FunctionSettings {
+            role_arn: config.role().unwrap_or_default().to_owned(),
+            memory: config.memory_size().unwrap_or(128).max(0) as u32,
+            timeout: config.timeout().unwrap_or(3).max(0) as u32,
+            env: config
+                .environment()
+                .and_then(|e| e.variables())
+                .map(|vars| vars.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                .unwrap_or_default(),
+            description: config.description().unwrap_or_default().to_owned(),
+        },
+        architecture,
+        code_sha256: config.code_sha256().unwrap_or_default().to_owned(),
+        tags: out
+            .tags()
+            .map(|t| t.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+            .unwrap_or_default(),
+    }))
+}
+
+/// Whether CreateFunction failed because IAM has not yet propagated a new role.
+fn role_not_ready(err: &AwsError) -> bool {
+    matches!(err, AwsError::Failed { code, message, .. }
+        if code == "InvalidParameterValueException" && message.contains("cannot be assumed"))
+}
+
+/// Creates the function, retrying while a just-created role is not yet assumable
+/// (IAM is eventually consistent: this takes a few seconds after CreateRole), then waits
+/// until the function is active.
+#[allow(clippy::too_many_arguments)]
+pub async fn create_function(
+    clients: &Clients,
+    name: &str,
+    settings: &FunctionSettings,
+    architecture: Architecture,
+    zip: &[u8],
+    tags: &BTreeMap<String, String>,
+    mut on_retry: impl FnMut(u32),
+) -> Result<String, AwsError> {
+    let mut delay = Duration::from_millis(500);
+    let give_up = std::time::Instant::now() + Duration::from_secs(120);
+    let mut attempt = 1;
+    let arn = loop {
+        let result = clients
+            .lambda
+            .create_function()
+            .function_name(name)
+            .runtime(Runtime::Providedal2023)
+            .handler(HANDLER)
+            .role(&settings.role_arn)
+            .architectures(lambda_architecture(architecture))
+            .memory_size(settings.memory as i32)
+            .timeout(settings.timeout as i32)
+            .description(&settings.description)
+            .environment(environment(&settings.env))
+            .code(
+                FunctionCode::builder()
+                    .zip_file(Blob::new(zip.to_vec()))
+                    .build(),
+            )
+            .set_tags(Some(tags.clone().into_iter().collect()))
+            .send()
+            .await
+            .aws("lambda:CreateFunction", clients);
+        match result {
+            Ok(out) => break out.function_arn().unwrap_or_default().to_owned(),
+            Err(err) if role_not_ready(&err) && std::time::Instant::now() < give_up => {
+                attempt += 1;
+                on_retry(attempt);
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(8));
+            }
+            Err(err) => return Err(err),
+        }
+    };
+    wait_active(clients, name).await?;
+    Ok(arn)
+}
+
+pub async fn update_configuration(
+    clients: &Clients,
+    name: &str,
+    settings: &FunctionSettings,
+) -> Result<(), AwsError> {
+    clients
+        .lambda
+        .update_function_configuration()
+        .function_name(name)
+        .runtime(Runtime::Providedal2023)
+        .handler(HANDLER)
+        .role(&settings.role_arn)
+        .memory_size(settings.memory as i32)
+        .timeout(settings.timeout as i32)
+        .description(&settings.description)
+        .environment(environment(&settings.env))
+        .send()
+        .await
+        .aws("lambda:UpdateFunctionConfiguration", clients)?;
+    wait_updated(clients, name).await
+}
+
+pub async fn update_code(
+    clients: &Clients,
+    name: &str,
+    architecture: Architecture,
+    zip: &[u8],
+) -> Result<(), AwsError> {
+    clients
+        .lambda
+        .update_function_code()
+        .function_name(name)
+        .architectures(lambda_architecture(architecture))
+        .zip_file(Blob::new(zip.to_vec()))
+        .send()
+        .await
+        .aws("lambda:UpdateFunctionCode", clients)?;
+    wait_updated(clients, name).await
+}
+
+async fn wait_active(clients: &Clients, name: &str) -> Result<(), AwsError> {
+    let result = clients
+        .lambda
+        .wait_until_function_active_v2()
+        .function_name(name)
+        .wait(READY_WAIT)
+        .await;
+    waiter_result(clients, "lambda:GetFunction", name, result.map(|_| ()))
+}
+
+async fn wait_updated(clients: &Clients, name: &str) -> Result<(), AwsError> {
+    let result = clients
+        .lambda
+        .wait_until_function_updated_v2()
+        .function_name(name)
+        .wait(READY_WAIT)
+        .await;
+    waiter_result(clients, "lambda:GetFunction", name, result.map(|_| ()))
+}
+
+fn waiter_result<O, E>(
+    clients: &Clients,
+    operation: &'static str,
+    name: &str,
+    result: Result<(), WaiterError<O, E>>,
+) -> Result<(), AwsError>
+where
+    E: aws_sdk_lambda::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    match result {
+        Ok(()) => Ok(()),
+        Err(WaiterError::OperationFailed(failed)) => {
+            Err(classify(operation, &clients.target(), failed.into_error()))
+        }
+        Err(_) => Err(AwsError::NotReady {
+            what: format!("Lambda function {name}"),
+        }),
+    }
+}
+
+pub async fn delete_function(clients: &Clients, name: &str) -> Result<bool, AwsError> {
+    let out = clients
+        .lambda
+        .delete_function()
+        .function_name(name)
+        .send()
+        .await
+        .found("lambda:DeleteFunction", clients)?;
+    Ok(out.is_some())
+}
+
+/// The source ARN of `socket`'s API Gateway permission on the function, if it has one.
+pub async fn permission_source(clients: &Clients, name: &str) -> Result<Option<String>, AwsError> {
+    let Some(out) = clients
+        .lambda
+        .get_policy()
+        .function_name(name)
+        .send()
+        .await
+        .found("lambda:GetPolicy", clients)?
+    else {
+        return Ok(None);
+    };
+    let policy: Value = out
+        .policy()
+        .and_then(|p| serde_json::from_str(p).ok())
+        .unwrap_or_default();
+    let statements = policy["Statement"].as_array().cloned().unwrap_or_default();
+    Ok(statements
+        .iter()
+        .find(|s| s["Sid"] == PERMISSION_ID)
+        .map(|s| {
+            s["Condition"]["ArnLike"]["AWS:SourceArn"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned()
+        }))
+}
+
+/// Lets API Gateway invoke the function from `source_arn` (`arn:…:execute-api:…:{apiId}/*`).
+pub async fn add_permission(
+    clients: &Clients,
+    name: &str,
+    source_arn: &str,
+) -> Result<(), AwsError> {
+    clients
+        .lambda
+        .add_permission()
+        .function_name(name)
+        .statement_id(PERMISSION_ID)
+        .action("lambda:InvokeFunction")
+        .principal("apigateway.amazonaws.com")
+        .source_arn(source_arn)
+        .send()
+        .await
+        .aws("lambda:AddPermission", clients)?;
+    Ok(())
+}
+
+pub async fn remove_permission(clients: &Clients, name: &str) -> Result<(), AwsError> {
+    clients
+        .lambda
+        .remove_permission()
+        .function_name(name)
+        .statement_id(PERMISSION_ID)
+        .send()
+        .await
+        .found("lambda:RemovePermission", clients)?;
+    Ok(())
+}

@@ -1,0 +1,190 @@
+//! What `socket deploy` and `socket info` print: the URL and what serves it, for a person or
+//! (`--json`) as one JSON object for scripts. Environment variable names only, never values.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use socket_progress::{format_duration, Reporter};
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Outputs {
+    pub service: String,
+    pub url: String,
+    pub stage: String,
+    pub region: String,
+    pub api_id: String,
+    pub function_name: String,
+    pub routes: Vec<String>,
+    pub code: CodeOutputs,
+    /// What this deploy changed (absent for `info`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub changes: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub elapsed_ms: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CodeOutputs {
+    pub runtime: String,
+    pub architecture: String,
+    pub memory: u32,
+    pub timeout: u32,
+    /// Names only.
+    pub env: Vec<String>,
+}
+
+/// `wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}`.
+pub fn url(api_id: &str, region: &str, stage: &str) -> String {
+    format!("wss://{api_id}.execute-api.{region}.amazonaws.com/{stage}")
+}
+
+/// `$connect`, `$disconnect`, `$default`, then the custom routes alphabetically.
+pub fn ordered_routes(routes: impl IntoIterator<Item = String>) -> Vec<String> {
+    let rank = |r: &str| match r {
+        "$connect" => 0,
+        "$disconnect" => 1,
+        "$default" => 2,
+        _ => 3,
+    };
+    let mut routes: Vec<String> = routes.into_iter().collect();
+    routes.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.cmp(b)));
+    routes.dedup();
+    routes
+}
+
+impl Outputs {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("outputs serialize")
+    }
+
+    /// The human form, in the spirit of the original component's outputs.
+    pub fn to_human(&self) -> String {
+        let code = &self.code;
+        let mut out = String::new();
+        out.push_str("\n  socket › outputs:\n");
+        out.push_str(&format!("  url:  {}\n", self.url));
+        out.push_str("  code:\n");
+        out.push_str(&format!(
+            "    runtime:  {} ({})\n",
+            code.runtime, code.architecture
+        ));
+        out.push_str(&format!("    env:      [{}]\n", code.env.join(", ")));
+        out.push_str(&format!("    timeout:  {}\n", code.timeout));
+        out.push_str(&format!("    memory:   {}\n", code.memory));
+        out.push_str(&format!("  routes:  [{}]\n", self.routes.join(", ")));
+        out.push_str(&format!("  apiId:         {}\n", self.api_id));
+        out.push_str(&format!("  functionName:  {}\n", self.function_name));
+        out.push_str(&format!("  region:        {}\n", self.region));
+        out.push('\n');
+        let elapsed = self
+            .elapsed_ms
+            .map(|ms| {
+                format!(
+                    "{} › ",
+                    format_duration(std::time::Duration::from_millis(ms))
+                )
+            })
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  {elapsed}{} › {} › done\n",
+            self.stage, self.service
+        ));
+        out
+    }
+
+    /// Prints to stdout: JSON, or the human form.
+    pub fn print(&self, json: bool) {
+        let text = if json {
+            self.to_json() + "\n"
+        } else {
+            self.to_human()
+        };
+        let mut stdout = std::io::stdout().lock();
+        let _ = stdout.write_all(text.as_bytes());
+        let _ = stdout.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outputs() -> Outputs {
+        Outputs {
+            service: "echo".into(),
+            url: url("abc123", "us-east-1", "prod"),
+            stage: "prod".into(),
+            region: "us-east-1".into(),
+            api_id: "abc123".into(),
+            function_name: "echo-prod".into(),
+            routes: ordered_routes(
+                ["message", "$default", "$connect", "$disconnect"].map(String::from),
+            ),
+            code: CodeOutputs {
+                runtime: "provided.al2023".into(),
+                architecture: "arm64".into(),
+                memory: 512,
+                timeout: 10,
+                env: vec!["TABLE_NAME".into()],
+            },
+            changes: None,
+            elapsed_ms: Some(8000),
+        }
+    }
+
+    #[test]
+    fn json_has_the_documented_keys() {
+        let value: serde_json::Value = serde_json::from_str(&outputs().to_json()).unwrap();
+        for key in [
+            "url",
+            "stage",
+            "region",
+            "apiId",
+            "functionName",
+            "routes",
+            "code",
+        ] {
+            assert!(value.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(
+            value["url"],
+            "wss://abc123.execute-api.us-east-1.amazonaws.com/prod"
+        );
+        assert_eq!(
+            value["routes"],
+            serde_json::json!(["$connect", "$disconnect", "$default", "message"])
+        );
+        assert_eq!(value["code"]["env"], serde_json::json!(["TABLE_NAME"]));
+    }
+
+    #[test]
+    fn human_output_names_env_but_shows_no_values() {
+        let text = outputs().to_human();
+        assert!(text.contains("url:  wss://abc123.execute-api.us-east-1.amazonaws.com/prod"));
+        assert!(text.contains("env:      [TABLE_NAME]"));
+        assert!(text.contains("8.0s › prod › echo › done"));
+    }
+}
+
+/// How the commands that talk to AWS (`deploy`, `info`, `remove`) report.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OutputOptions {
+    /// Print the result as one JSON object on stdout (no progress on stderr).
+    pub json: bool,
+    /// Log every AWS call.
+    pub verbose: bool,
+}
+
+impl OutputOptions {
+    /// Sets up logging and says how the command reports its progress.
+    pub fn start(&self) -> Reporter {
+        crate::aws::call_log::init_logging(self.verbose);
+        if self.json {
+            Reporter::Quiet
+        } else {
+            Reporter::Human
+        }
+    }
+}
