@@ -14,6 +14,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use crate::credentials::Signing;
 use crate::management::{ConnectionInfo, Frame, SendError};
 use crate::sigv4;
 
@@ -27,6 +28,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 pub(crate) async fn post(
+    signing: &Signing,
     endpoint: &str,
     connection_id: &str,
     frame: Frame,
@@ -36,6 +38,7 @@ pub(crate) async fn post(
         Frame::Binary(bytes) => ("application/octet-stream", Bytes::from(bytes)),
     };
     call(
+        signing,
         Method::POST,
         endpoint,
         connection_id,
@@ -46,15 +49,38 @@ pub(crate) async fn post(
     .map(|_| ())
 }
 
-pub(crate) async fn delete(endpoint: &str, connection_id: &str) -> Result<(), SendError> {
-    call(Method::DELETE, endpoint, connection_id, Bytes::new(), None)
-        .await
-        .map(|_| ())
+pub(crate) async fn delete(
+    signing: &Signing,
+    endpoint: &str,
+    connection_id: &str,
+) -> Result<(), SendError> {
+    call(
+        signing,
+        Method::DELETE,
+        endpoint,
+        connection_id,
+        Bytes::new(),
+        None,
+    )
+    .await
+    .map(|_| ())
 }
 
-pub(crate) async fn get(endpoint: &str, connection_id: &str) -> Result<ConnectionInfo, SendError> {
+pub(crate) async fn get(
+    signing: &Signing,
+    endpoint: &str,
+    connection_id: &str,
+) -> Result<ConnectionInfo, SendError> {
     let url = connection_url(endpoint, connection_id);
-    let body = call(Method::GET, endpoint, connection_id, Bytes::new(), None).await?;
+    let body = call(
+        signing,
+        Method::GET,
+        endpoint,
+        connection_id,
+        Bytes::new(),
+        None,
+    )
+    .await?;
     serde_json::from_slice(&body).map_err(|error| SendError::Transport {
         url,
         message: format!("unexpected GET @connections answer: {error}"),
@@ -71,6 +97,7 @@ pub(crate) fn connection_url(endpoint: &str, connection_id: &str) -> String {
 }
 
 async fn call(
+    signing: &Signing,
     method: Method,
     endpoint: &str,
     connection_id: &str,
@@ -79,7 +106,7 @@ async fn call(
 ) -> Result<Bytes, SendError> {
     let url = connection_url(endpoint, connection_id);
     let method_name = static_method_name(&method);
-    let request = signed_request(method, &url, body, content_type)?;
+    let request = signed_request(signing, method, &url, body, content_type)?;
     let transport_error = |message: String| SendError::Transport {
         url: url.clone(),
         message,
@@ -117,7 +144,7 @@ async fn call(
     }
 }
 
-fn client() -> Result<&'static HttpsClient, SendError> {
+pub(crate) fn client() -> Result<&'static HttpsClient, SendError> {
     static CLIENT: OnceLock<HttpsClient> = OnceLock::new();
     if let Some(client) = CLIENT.get() {
         return Ok(client);
@@ -146,6 +173,7 @@ fn client() -> Result<&'static HttpsClient, SendError> {
 }
 
 fn signed_request(
+    signing: &Signing,
     method: Method,
     url: &str,
     body: Bytes,
@@ -170,7 +198,14 @@ fn signed_request(
         .authority()
         .map(|authority| authority.as_str().to_string())
         .ok_or_else(|| endpoint_error("no host".into()))?;
-    let (access_key_id, secret_access_key, session_token) = credentials()?;
+    let (access_key_id, secret_access_key, session_token) = match &signing.credentials {
+        Some(given) => (
+            given.access_key_id.clone(),
+            given.secret_access_key.clone(),
+            given.session_token.clone(),
+        ),
+        None => credentials()?,
+    };
     let epoch_seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())
@@ -188,7 +223,7 @@ fn signed_request(
             secret_access_key: &secret_access_key,
             session_token: session_token.as_deref(),
         },
-        &region(&host),
+        &signing.region.clone().unwrap_or_else(|| region(&host)),
         SERVICE,
         epoch_seconds,
     );
@@ -257,7 +292,7 @@ fn percent_encode(value: &str) -> String {
 }
 
 /// An error and its causes on one line (hyper's top-level messages alone say little).
-fn error_chain(error: &dyn std::error::Error) -> String {
+pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
     let mut source = error.source();
     while let Some(cause) = source {

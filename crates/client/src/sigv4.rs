@@ -1,12 +1,13 @@
-//! AWS Signature Version 4 for the management API's requests, with the signing key cached.
+//! AWS Signature Version 4 for the management API's and DynamoDB's requests, with the signing
+//! key cached.
 //!
 //! Deriving the signing key takes four chained HMAC-SHA256 and depends only on the secret, the
-//! day, the region and the service, so it is computed once a day rather than on every send (it
-//! was the largest single cost of an echo invocation). The request shapes signed here are the
-//! management API's: no query string, `host` and an optional `content-type` header, the payload
-//! hash in the canonical request only (no `x-amz-content-sha256` header), the session token signed,
-//! and the path encoded twice, as for every AWS service but S3. `tests` checks the result against
-//! the `aws-sigv4` crate's signature for the same inputs.
+//! day, the region and the service, so it is computed once a day per service rather than on every
+//! call (it was the largest single cost of an echo invocation). The request shapes signed here:
+//! no query string, `host`, an optional `content-type` and any extra headers (DynamoDB's
+//! `x-amz-target`), the payload hash in the canonical request only (no `x-amz-content-sha256`
+//! header), the session token signed, and the path encoded twice, as for every AWS service but S3.
+//! `tests` checks the result against the `aws-sigv4` crate's signature for the same inputs.
 
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -50,25 +51,47 @@ pub(crate) fn sign(
     service: &str,
     epoch_seconds: u64,
 ) -> SignedHeaders {
+    sign_with_headers(request, &[], credentials, region, service, epoch_seconds)
+}
+
+/// [`sign`], with `extra_headers` (lower-case names, sent as is) signed too.
+pub(crate) fn sign_with_headers(
+    request: &Request<'_>,
+    extra_headers: &[(&str, &str)],
+    credentials: &Credentials<'_>,
+    region: &str,
+    service: &str,
+    epoch_seconds: u64,
+) -> SignedHeaders {
     let amz_date = amz_date(epoch_seconds);
     let day = &amz_date[..8];
     let scope = format!("{day}/{region}/{service}/aws4_request");
 
-    let mut signed_headers = String::from("host;x-amz-date");
+    // The canonical headers: lower-case names, sorted, values trimmed.
+    let mut headers: Vec<(&str, &str)> = Vec::with_capacity(5 + extra_headers.len());
+    headers.push(("host", request.host));
+    headers.push(("x-amz-date", &amz_date));
+    if let Some(content_type) = request.content_type {
+        headers.push(("content-type", content_type));
+    }
+    if let Some(token) = credentials.session_token {
+        headers.push(("x-amz-security-token", token));
+    }
+    headers.extend_from_slice(extra_headers);
+    headers.sort_unstable_by_key(|(name, _)| *name);
+    let signed_headers = headers
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(";");
+
     let mut canonical = String::with_capacity(256 + request.path.len());
     canonical.push_str(request.method);
     canonical.push('\n');
     encode_path(&mut canonical, request.path);
     canonical.push_str("\n\n"); // the path, then an empty query string
-    if let Some(content_type) = request.content_type {
-        signed_headers.insert_str(0, "content-type;");
-        let _ = writeln!(canonical, "content-type:{}", content_type.trim());
-    }
-    let _ = writeln!(canonical, "host:{}", request.host);
-    let _ = writeln!(canonical, "x-amz-date:{amz_date}");
-    if let Some(token) = credentials.session_token {
-        signed_headers.push_str(";x-amz-security-token");
-        let _ = writeln!(canonical, "x-amz-security-token:{}", token.trim());
+    for (name, value) in &headers {
+        let _ = writeln!(canonical, "{name}:{}", value.trim());
     }
     canonical.push('\n');
     canonical.push_str(&signed_headers);
@@ -99,7 +122,8 @@ pub(crate) fn sign(
     }
 }
 
-/// The derived key for (secret, day, region, service); the last one is kept.
+/// The derived key for (secret, day, region, service); the last few are kept (a function that
+/// broadcasts signs for both `execute-api` and `dynamodb`).
 fn signing_key(secret: &str, day: &str, region: &str, service: &str) -> hmac::Key {
     struct Cached {
         secret: String,
@@ -108,18 +132,18 @@ fn signing_key(secret: &str, day: &str, region: &str, service: &str) -> hmac::Ke
         service: String,
         key: hmac::Key,
     }
-    static CACHE: Mutex<Option<Cached>> = Mutex::new(None);
+    const KEPT: usize = 4;
+    static CACHE: Mutex<Vec<Cached>> = Mutex::new(Vec::new());
     let mut cache = CACHE
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(cached) = cache.as_ref() {
-        if cached.day == day
+    if let Some(cached) = cache.iter().find(|cached| {
+        cached.day == day
             && cached.region == region
             && cached.service == service
             && cached.secret == secret
-        {
-            return cached.key.clone();
-        }
+    }) {
+        return cached.key.clone();
     }
     let mut key = hmac::sign(
         &hmac::Key::new(hmac::HMAC_SHA256, format!("AWS4{secret}").as_bytes()),
@@ -132,7 +156,10 @@ fn signing_key(secret: &str, day: &str, region: &str, service: &str) -> hmac::Ke
         );
     }
     let key = hmac::Key::new(hmac::HMAC_SHA256, key.as_ref());
-    *cache = Some(Cached {
+    if cache.len() == KEPT {
+        cache.remove(0);
+    }
+    cache.push(Cached {
         secret: secret.to_string(),
         day: day.to_string(),
         region: region.to_string(),
@@ -192,6 +219,24 @@ mod tests {
         region: &str,
         epoch_seconds: u64,
     ) -> Vec<(String, String)> {
+        reference_for(
+            request,
+            &[],
+            credentials,
+            region,
+            "execute-api",
+            epoch_seconds,
+        )
+    }
+
+    fn reference_for(
+        request: &Request<'_>,
+        extra_headers: &[(&str, &str)],
+        credentials: &Credentials<'_>,
+        region: &str,
+        service: &str,
+        epoch_seconds: u64,
+    ) -> Vec<(String, String)> {
         let identity = aws_credential_types::Credentials::new(
             credentials.access_key_id,
             credentials.secret_access_key,
@@ -203,7 +248,7 @@ mod tests {
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region(region)
-            .name("execute-api")
+            .name(service)
             .time(UNIX_EPOCH + Duration::from_secs(epoch_seconds))
             .settings(SigningSettings::default())
             .build()
@@ -214,6 +259,7 @@ mod tests {
         if let Some(content_type) = request.content_type {
             headers.push(("content-type", content_type));
         }
+        headers.extend_from_slice(extra_headers);
         let signable = SignableRequest::new(
             request.method,
             &url,
@@ -236,7 +282,32 @@ mod tests {
         region: &str,
         epoch_seconds: u64,
     ) -> Vec<(String, String)> {
-        let signed = sign(request, credentials, region, "execute-api", epoch_seconds);
+        ours_for(
+            request,
+            &[],
+            credentials,
+            region,
+            "execute-api",
+            epoch_seconds,
+        )
+    }
+
+    fn ours_for(
+        request: &Request<'_>,
+        extra_headers: &[(&str, &str)],
+        credentials: &Credentials<'_>,
+        region: &str,
+        service: &str,
+        epoch_seconds: u64,
+    ) -> Vec<(String, String)> {
+        let signed = sign_with_headers(
+            request,
+            extra_headers,
+            credentials,
+            region,
+            service,
+            epoch_seconds,
+        );
         let mut added = vec![
             ("authorization".to_string(), signed.authorization),
             ("x-amz-date".to_string(), signed.amz_date),
@@ -317,6 +388,60 @@ mod tests {
                 ours(&request, credentials, region, 1_707_503_008),
                 reference(&request, credentials, region, 1_707_503_008)
             );
+        }
+    }
+
+    #[test]
+    fn matches_aws_sigv4_for_a_dynamodb_call() {
+        let with_token = Credentials {
+            session_token: Some("IQoJb3JpZ2luX2VjEXAMPLE//token+with/symbols="),
+            ..KEYS
+        };
+        let body = br##"{"TableName":"chat-dev-connections","Key":{"pk":{"S":"conn#abc="},"sk":{"S":"#conn"}},"ConsistentRead":true}"##;
+        let aws = Request {
+            method: "POST",
+            host: "dynamodb.eu-west-1.amazonaws.com",
+            path: "/",
+            content_type: Some("application/x-amz-json-1.0"),
+            body,
+        };
+        // The emulator's local endpoint: the path is the endpoint's.
+        let local = Request {
+            host: "127.0.0.1:3111",
+            path: "/@dynamodb",
+            ..aws
+        };
+        let target = [("x-amz-target", "DynamoDB_20120810.GetItem")];
+        for credentials in [&KEYS, &with_token] {
+            for request in [&aws, &local] {
+                for epoch_seconds in [1_707_503_008, 1_707_589_408] {
+                    // Interleaved with management calls, so the key cache holds both services.
+                    assert_eq!(
+                        ours(request, credentials, "eu-west-1", epoch_seconds),
+                        reference(request, credentials, "eu-west-1", epoch_seconds),
+                    );
+                    assert_eq!(
+                        ours_for(
+                            request,
+                            &target,
+                            credentials,
+                            "eu-west-1",
+                            "dynamodb",
+                            epoch_seconds
+                        ),
+                        reference_for(
+                            request,
+                            &target,
+                            credentials,
+                            "eu-west-1",
+                            "dynamodb",
+                            epoch_seconds
+                        ),
+                        "{} at {epoch_seconds}",
+                        request.host
+                    );
+                }
+            }
         }
     }
 
