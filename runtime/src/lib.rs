@@ -99,13 +99,13 @@ pub use socket_protocol::events;
 mod catch_panic;
 mod error;
 mod handler;
+mod lifecycle;
 mod management;
-mod management_http;
 mod middleware;
 mod response;
 mod router;
-mod sigv4;
 mod socket;
+mod socket_registry;
 
 use std::future::Future;
 use std::sync::{LazyLock, Mutex, MutexGuard};
@@ -118,6 +118,11 @@ pub use middleware::Flow;
 pub use response::{IntoResponse, Response};
 pub use router::{DispatchError, NotInLambda, Router};
 pub use socket::Socket;
+/// Send from anywhere, and the connection registry (from `socket-client`).
+pub use socket_client::{
+    Audience, BroadcastOptions, BroadcastReport, Client, ClientConfig, ClientConfigError,
+    Credentials, DynamoDb, Registry, RegistryError, CHANNEL_RULE,
+};
 pub use socket_protocol::env::{
     MANAGEMENT_ENDPOINT as MANAGEMENT_ENDPOINT_ENV, ROUTE_SELECTION as ROUTE_SELECTION_ENV,
 };

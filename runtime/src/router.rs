@@ -13,10 +13,12 @@ use tracing::Instrument;
 use crate::catch_panic::CatchPanic;
 use crate::error::Error;
 use crate::handler::{ErasedHandler, Failure, TypedHandler};
+use crate::lifecycle::{after_connect, after_disconnect, registry_from_env};
 use crate::management::{endpoint_for, Management, Transport};
 use crate::middleware::{ErasedMiddleware, Flow};
 use crate::response::{IntoResponse, Response};
 use crate::socket::Socket;
+use socket_client::Registry;
 use socket_protocol::route_selection::{route_selection_expression, select_route_in};
 
 /// A set of handlers and middleware, and the dispatcher that runs them for each event.
@@ -40,6 +42,7 @@ pub struct Router {
     before_route: HashMap<String, Vec<Arc<dyn ErasedMiddleware>>>,
     route_selection: Option<String>,
     management_endpoint: Option<String>,
+    registry: Option<Registry>,
 }
 
 /// The event could not be dispatched at all (reported to Lambda as a function error).
@@ -183,6 +186,12 @@ impl Router {
         self
     }
 
+    /// Uses this connection registry instead of the one `SOCKET_REGISTRY_TABLE` configures.
+    pub fn registry(mut self, registry: Registry) -> Self {
+        self.registry = Some(registry);
+        self
+    }
+
     /// The names of the registered handlers, sorted.
     pub fn routes(&self) -> Vec<String> {
         let mut routes: Vec<String> = self.handlers.keys().cloned().collect();
@@ -190,18 +199,21 @@ impl Router {
         routes
     }
 
-    /// Dispatches one event as in production: middleware, handler, management API over HTTP.
+    /// Dispatches one event as in production: middleware, handler, management API over HTTP,
+    /// and the registry's bookkeeping when it is on.
     pub async fn dispatch(
         &self,
         event: ApiGatewayWebsocketProxyRequest,
     ) -> Result<ApiGatewayProxyResponse, DispatchError> {
-        self.dispatch_with(event, Transport::Http).await
+        let registry = self.registry.clone().or_else(registry_from_env);
+        self.dispatch_with(event, Transport::Http, registry).await
     }
 
     pub(crate) async fn dispatch_with(
         &self,
         event: ApiGatewayWebsocketProxyRequest,
         transport: Transport,
+        registry: Option<Registry>,
     ) -> Result<ApiGatewayProxyResponse, DispatchError> {
         let route_key = event
             .request_context
@@ -215,13 +227,7 @@ impl Router {
             context.domain_name.as_deref().unwrap_or_default(),
             context.stage.as_deref().unwrap_or_default(),
         );
-        let socket = Socket::from_event(
-            &event,
-            Management {
-                endpoint,
-                transport,
-            },
-        );
+        let socket = Socket::from_event(&event, Management::new(endpoint, transport), registry);
         let target = self.target(&route_key, &socket);
         let span = tracing::info_span!(
             "socket",
@@ -229,8 +235,20 @@ impl Router {
             connection_id = %socket.connection_id(),
         );
         let route = target.name.clone();
-        let outcome =
-            CatchPanic::new(self.run_target(target, socket).instrument(span.clone())).await;
+        let outcome = CatchPanic::new(
+            self.run_target(target, socket.clone())
+                .instrument(span.clone()),
+        )
+        .await;
+        match (route_key.as_str(), &outcome) {
+            ("$connect", Ok(Ok(response))) => {
+                after_connect(&socket, response.status())
+                    .instrument(span.clone())
+                    .await
+            }
+            ("$disconnect", _) => after_disconnect(&socket).instrument(span.clone()).await,
+            _ => {}
+        }
         match outcome {
             Ok(Ok(response)) => Ok(response.into_proxy_response()),
             Ok(Err(message)) => Err(DispatchError::HandlerFailed { route, message }),

@@ -9,6 +9,9 @@ use aws_lambda_events::query_map::QueryMap;
 use base64::Engine;
 use serde::Serialize;
 
+use serde_json::{Map, Value};
+use socket_client::Registry;
+
 use crate::management::{ConnectionInfo, Frame, Management, SendError};
 
 /// The raw body of the event, as the client sent it.
@@ -61,6 +64,10 @@ struct Inner {
     disconnect_status_code: Option<i64>,
     disconnect_reason: Option<String>,
     management: Management,
+    /// `None` when the registry is off.
+    registry: Option<Registry>,
+    /// Attributes set during `connect`, written with the connection's record after it.
+    pending_attributes: Mutex<Map<String, Value>>,
     extensions: Mutex<Extensions>,
 }
 
@@ -68,6 +75,7 @@ impl Socket {
     pub(crate) fn from_event(
         event: &ApiGatewayWebsocketProxyRequest,
         management: Management,
+        registry: Option<Registry>,
     ) -> Self {
         let context = &event.request_context;
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
@@ -99,6 +107,8 @@ impl Socket {
                 disconnect_status_code: context.disconnect_status_code,
                 disconnect_reason: context.disconnect_reason.clone(),
                 management,
+                registry,
+                pending_attributes: Mutex::new(Map::new()),
                 extensions: Mutex::new(Extensions::new()),
             }),
         }
@@ -306,7 +316,22 @@ impl Socket {
 
     /// The management API endpoint in use, e.g. `https://abc123.execute-api.us-east-1.amazonaws.com/dev`.
     pub fn management_endpoint(&self) -> &str {
-        &self.inner.management.endpoint
+        self.inner.management.endpoint()
+    }
+
+    pub(crate) fn management(&self) -> &Management {
+        &self.inner.management
+    }
+
+    pub(crate) fn registry_if_on(&self) -> Option<&Registry> {
+        self.inner.registry.as_ref()
+    }
+
+    pub(crate) fn pending_attributes(&self) -> std::sync::MutexGuard<'_, Map<String, Value>> {
+        self.inner
+            .pending_attributes
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 

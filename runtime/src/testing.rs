@@ -4,6 +4,12 @@
 //! code path as production, and records every management API call the handlers make instead of
 //! sending it.
 //!
+//! Its connection registry is on, in memory: the production [`Registry`] code, down to the JSON of
+//! each DynamoDB call, answered by [`socket_client::MemoryTables`] instead of a server (the tables
+//! pass the same conformance suite as DynamoDB). So `join`, `members`, `broadcast` and the
+//! registration around `connect`/`disconnect` behave as deployed; broadcast frames are recorded
+//! like sends, and a connection [marked gone](TestApp::mark_gone) answers 410 and is pruned.
+//!
 //! ```
 //! use socket_runtime::{testing::TestApp, Router, Socket};
 //! use serde_json::{json, Value};
@@ -27,6 +33,8 @@ use aws_lambda_events::apigw::ApiGatewayWebsocketProxyRequest;
 use serde::Serialize;
 
 use crate::events::{self, EventContext, MessageBody};
+use socket_client::Registry;
+
 use crate::management::{ConnectionIdentity, ConnectionInfo, Frame, SendError, Transport};
 use crate::response::Response;
 use crate::router::{DispatchError, Router};
@@ -101,6 +109,7 @@ impl Recorder {
 pub struct TestApp {
     router: Router,
     recorder: Arc<Recorder>,
+    registry: Registry,
 }
 
 impl TestApp {
@@ -109,6 +118,7 @@ impl TestApp {
         Self {
             router,
             recorder: Arc::new(Recorder::default()),
+            registry: Registry::in_memory(),
         }
     }
 
@@ -150,7 +160,11 @@ impl TestApp {
     pub async fn dispatch(&self, event: ApiGatewayWebsocketProxyRequest) -> Response {
         match self
             .router
-            .dispatch_with(event, Transport::Recorder(Arc::clone(&self.recorder)))
+            .dispatch_with(
+                event,
+                Transport::Recorder(Arc::clone(&self.recorder)),
+                Some(self.registry.clone()),
+            )
             .await
         {
             Ok(response) => Response::from_proxy_response(&response),
@@ -167,6 +181,11 @@ impl TestApp {
         let event: ApiGatewayWebsocketProxyRequest =
             serde_json::from_str(event).expect("the JSON is not an API Gateway WebSocket event");
         self.dispatch(event).await
+    }
+
+    /// The in-memory connection registry the handlers use, to inspect or prepare it.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
     }
 
     /// Every frame sent so far, in order.
