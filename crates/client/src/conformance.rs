@@ -17,6 +17,9 @@
 //! and run more than once. A failure panics with what differed.
 
 mod management_stub;
+mod moto;
+
+pub use moto::Moto;
 
 use std::time::{SystemTime, UNIX_EPOCH};
 

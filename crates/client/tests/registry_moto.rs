@@ -1,76 +1,8 @@
 //! The registry's conformance suite against moto's DynamoDB server (a real implementation of the
 //! JSON API), and against the in-memory tables handler unit tests use.
 
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
-use socket_client::{conformance, DynamoDb, MemoryTables};
-
-/// moto's server on a free loopback port, killed on drop.
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Moto {
-    /// `moto_server` from `target/moto-venv/bin/` (where the README's test command installs it),
-    /// else from `PATH`.
-    fn start() -> Moto {
-        let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../../target/moto-venv/bin/moto_server");
-        for _ in 0..3 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .and_then(|listener| listener.local_addr())
-                .expect("a free loopback port")
-                .port();
-            let program = if venv.is_file() {
-                venv.clone()
-            } else {
-                PathBuf::from("moto_server")
-            };
-            let child = Command::new(program)
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("moto_server: install it with `python3 -m venv target/moto-venv && target/moto-venv/bin/pip install 'moto[server]'`");
-            let mut moto = Moto { child, port };
-            if moto.ready(Duration::from_secs(60)) {
-                return moto;
-            }
-            // Lost the port between choosing and binding it: try another.
-        }
-        panic!("moto_server did not start");
-    }
-
-    fn ready(&mut self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use socket_client::conformance::{self, Moto};
+use socket_client::{DynamoDb, MemoryTables};
 
 #[tokio::test]
 async fn the_registry_passes_the_suite_on_moto_dynamodb() {
