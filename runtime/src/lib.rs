@@ -87,6 +87,17 @@
 //! `https://{domainName}/{stage}` from the event unless `SOCKET_MANAGEMENT_ENDPOINT` overrides it
 //! (custom domains, the local emulator). A connection that has left yields [`SendError::Gone`].
 //!
+//! # Connections and channels
+//!
+//! With `connections: true` in serverless.yml, deploy and `socket dev` set
+//! `SOCKET_REGISTRY_TABLE` and the runtime keeps a registry of connections in DynamoDB: it records
+//! each connection once `connect` answered 2xx (with the attributes set there by
+//! [`Socket::set_attribute`]) and removes it after `disconnect`. Handlers use [`Socket::join`],
+//! [`Socket::leave`], [`Socket::members`], [`Socket::member_count`], [`Socket::channels`],
+//! [`Socket::attributes`], [`Socket::broadcast`], [`Socket::broadcast_except`] and
+//! [`Socket::broadcast_all`] (a [`BroadcastReport`]: delivered, gone and pruned, failed). Without
+//! the table they fail with [`RegistryError::Disabled`]. [`Client`] does the same from any program.
+//!
 //! # Testing
 //!
 //! [`testing::TestApp`] dispatches realistic events in process and records what handlers send;

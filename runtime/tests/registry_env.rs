@@ -62,7 +62,7 @@ async fn the_registry_configured_by_the_environment_records_connections_in_dynam
     assert_eq!(record.connected_at_ms, context.connected_at_ms);
     assert_eq!(
         registry.members("lobby").await.unwrap(),
-        [context.connection_id.clone()]
+        [context.connection_id.as_str()]
     );
     // Every record expires: `ttl` is now + SOCKET_REGISTRY_TTL.
     let raw = registry

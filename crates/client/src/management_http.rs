@@ -2,7 +2,8 @@
 //!
 //! The client is built on the first call, so `connect`/`disconnect` handlers that never send pay
 //! nothing at cold start. Credentials are read from the environment on every call, the way Lambda
-//! provides them (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`).
+//! provides them (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), unless the
+//! caller's `Signing` carries its own.
 
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
