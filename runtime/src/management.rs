@@ -4,12 +4,9 @@ use std::sync::Arc;
 
 use serde::Deserialize;
 
+use crate::config::Config;
 use crate::management_http;
 use crate::testing::Recorder;
-
-// The environment variable overriding the management API endpoint (the local emulator and custom
-// domains set it), e.g. `http://127.0.0.1:3111/dev`.
-use socket_protocol::env::MANAGEMENT_ENDPOINT as MANAGEMENT_ENDPOINT_ENV;
 
 /// One WebSocket frame sent to a connection.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -132,50 +129,66 @@ pub(crate) enum Transport {
     Recorder(Arc<Recorder>),
 }
 
-/// The management API for one event: its endpoint and transport.
+/// The management API for one event: its endpoint, the signing configuration and the transport.
 #[derive(Clone)]
 pub(crate) struct Management {
-    pub(crate) endpoint: String,
-    pub(crate) transport: Transport,
+    config: Arc<Config>,
+    /// `https://{domain_name}/{stage}` when the configuration names no endpoint; empty otherwise,
+    /// so a configured endpoint costs no allocation per event.
+    derived_endpoint: String,
+    transport: Transport,
 }
 
 impl Management {
+    /// The management API for an event of `stage` on `domain_name`.
+    pub(crate) fn new(
+        config: Arc<Config>,
+        domain_name: &str,
+        stage: &str,
+        transport: Transport,
+    ) -> Self {
+        let derived_endpoint = match config.management_endpoint_override() {
+            Some(_) => String::new(),
+            None => format!("https://{domain_name}/{stage}"),
+        };
+        Self {
+            config,
+            derived_endpoint,
+            transport,
+        }
+    }
+
+    /// The endpoint calls go to, without a trailing `/`.
+    pub(crate) fn endpoint(&self) -> &str {
+        self.config
+            .management_endpoint_override()
+            .unwrap_or(&self.derived_endpoint)
+    }
+
     pub(crate) async fn post(&self, connection_id: &str, frame: Frame) -> Result<(), SendError> {
         match &self.transport {
-            Transport::Http => management_http::post(&self.endpoint, connection_id, frame).await,
+            Transport::Http => {
+                management_http::post(&self.config, self.endpoint(), connection_id, frame).await
+            }
             Transport::Recorder(recorder) => recorder.post(connection_id, frame),
         }
     }
 
     pub(crate) async fn delete(&self, connection_id: &str) -> Result<(), SendError> {
         match &self.transport {
-            Transport::Http => management_http::delete(&self.endpoint, connection_id).await,
+            Transport::Http => {
+                management_http::delete(&self.config, self.endpoint(), connection_id).await
+            }
             Transport::Recorder(recorder) => recorder.delete(connection_id),
         }
     }
 
     pub(crate) async fn get(&self, connection_id: &str) -> Result<ConnectionInfo, SendError> {
         match &self.transport {
-            Transport::Http => management_http::get(&self.endpoint, connection_id).await,
+            Transport::Http => {
+                management_http::get(&self.config, self.endpoint(), connection_id).await
+            }
             Transport::Recorder(recorder) => recorder.get(connection_id),
         }
-    }
-}
-
-/// The management endpoint for an event: the override if set, else `https://{domain_name}/{stage}`.
-pub(crate) fn endpoint_for(
-    override_endpoint: Option<&str>,
-    domain_name: &str,
-    stage: &str,
-) -> String {
-    let from_env = std::env::var(MANAGEMENT_ENDPOINT_ENV)
-        .ok()
-        .filter(|value| !value.trim().is_empty());
-    let configured = override_endpoint
-        .filter(|value| !value.trim().is_empty())
-        .map(str::to_string);
-    match configured.or(from_env) {
-        Some(endpoint) => endpoint.trim().trim_end_matches('/').to_string(),
-        None => format!("https://{domain_name}/{stage}"),
     }
 }

@@ -1,8 +1,8 @@
 //! The production management API client: SigV4-signed (see `sigv4`) HTTP/1 requests over rustls.
 //!
 //! The client is built on the first call, so `connect`/`disconnect` handlers that never send pay
-//! nothing at cold start. Credentials are read from the environment on every call, the way Lambda
-//! provides them (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`).
+//! nothing at cold start. Credentials and region come from the [`Config`] read at start-up
+//! (Lambda's `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`).
 
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -14,6 +14,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use crate::config::Config;
 use crate::management::{ConnectionInfo, Frame, SendError};
 use crate::sigv4;
 
@@ -27,6 +28,7 @@ const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 pub(crate) async fn post(
+    config: &Config,
     endpoint: &str,
     connection_id: &str,
     frame: Frame,
@@ -36,6 +38,7 @@ pub(crate) async fn post(
         Frame::Binary(bytes) => ("application/octet-stream", Bytes::from(bytes)),
     };
     call(
+        config,
         Method::POST,
         endpoint,
         connection_id,
@@ -46,15 +49,30 @@ pub(crate) async fn post(
     .map(|_| ())
 }
 
-pub(crate) async fn delete(endpoint: &str, connection_id: &str) -> Result<(), SendError> {
-    call(Method::DELETE, endpoint, connection_id, Bytes::new(), None)
+pub(crate) async fn delete(
+    config: &Config,
+    endpoint: &str,
+    connection_id: &str,
+) -> Result<(), SendError> {
+    call(
+        config,
+        Method::DELETE,
+        endpoint,
+        connection_id,
+        Bytes::new(),
+        None,
+    )
         .await
         .map(|_| ())
 }
 
-pub(crate) async fn get(endpoint: &str, connection_id: &str) -> Result<ConnectionInfo, SendError> {
+pub(crate) async fn get(
+    config: &Config,
+    endpoint: &str,
+    connection_id: &str,
+) -> Result<ConnectionInfo, SendError> {
     let url = connection_url(endpoint, connection_id);
-    let body = call(Method::GET, endpoint, connection_id, Bytes::new(), None).await?;
+    let body = call(config, Method::GET, endpoint, connection_id, Bytes::new(), None).await?;
     serde_json::from_slice(&body).map_err(|error| SendError::Transport {
         url,
         message: format!("unexpected GET @connections answer: {error}"),
@@ -71,6 +89,7 @@ pub(crate) fn connection_url(endpoint: &str, connection_id: &str) -> String {
 }
 
 async fn call(
+    config: &Config,
     method: Method,
     endpoint: &str,
     connection_id: &str,
@@ -79,7 +98,7 @@ async fn call(
 ) -> Result<Bytes, SendError> {
     let url = connection_url(endpoint, connection_id);
     let method_name = static_method_name(&method);
-    let request = signed_request(method, &url, body, content_type)?;
+    let request = signed_request(config, method, &url, body, content_type)?;
     let transport_error = |message: String| SendError::Transport {
         url: url.clone(),
         message,
@@ -146,6 +165,7 @@ fn client() -> Result<&'static HttpsClient, SendError> {
 }
 
 fn signed_request(
+    config: &Config,
     method: Method,
     url: &str,
     body: Bytes,
@@ -170,7 +190,9 @@ fn signed_request(
         .authority()
         .map(|authority| authority.as_str().to_string())
         .ok_or_else(|| endpoint_error("no host".into()))?;
-    let (access_key_id, secret_access_key, session_token) = credentials()?;
+    let credentials = config.signing_credentials().ok_or_else(|| {
+        SendError::Credentials("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set".into())
+    })?;
     let epoch_seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())
@@ -184,11 +206,11 @@ fn signed_request(
             body: &body,
         },
         &sigv4::Credentials {
-            access_key_id: &access_key_id,
-            secret_access_key: &secret_access_key,
-            session_token: session_token.as_deref(),
+            access_key_id: &credentials.access_key_id,
+            secret_access_key: &credentials.secret_access_key,
+            session_token: credentials.session_token.as_deref(),
         },
-        &region(&host),
+        region(config.signing_region(), &host),
         SERVICE,
         epoch_seconds,
     );
@@ -211,28 +233,16 @@ fn signed_request(
         .map_err(|error| endpoint_error(error.to_string()))
 }
 
-/// The access key id, secret and session token Lambda puts in the environment.
-fn credentials() -> Result<(String, String, Option<String>), SendError> {
-    let read = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    let access_key = read("AWS_ACCESS_KEY_ID")
-        .ok_or_else(|| SendError::Credentials("AWS_ACCESS_KEY_ID is not set".into()))?;
-    let secret_key = read("AWS_SECRET_ACCESS_KEY")
-        .ok_or_else(|| SendError::Credentials("AWS_SECRET_ACCESS_KEY is not set".into()))?;
-    Ok((access_key, secret_key, read("AWS_SESSION_TOKEN")))
-}
-
-/// `AWS_REGION` (set by Lambda), else `AWS_DEFAULT_REGION`, else the region in an
-/// `{api}.execute-api.{region}.amazonaws.com` host, else `us-east-1`.
-fn region(host: &str) -> String {
-    let read = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    read("AWS_REGION")
-        .or_else(|| read("AWS_DEFAULT_REGION"))
+/// The configured region, else the region in an `{api}.execute-api.{region}.amazonaws.com` host,
+/// else `us-east-1`.
+fn region<'a>(configured: Option<&'a str>, host: &'a str) -> &'a str {
+    configured
         .or_else(|| {
             let mut labels = host.split('.');
             labels.next()?;
-            (labels.next()? == "execute-api").then(|| labels.next().map(str::to_string))?
+            (labels.next()? == "execute-api").then(|| labels.next())?
         })
-        .unwrap_or_else(|| "us-east-1".to_string())
+        .unwrap_or("us-east-1")
 }
 
 fn static_method_name(method: &Method) -> &'static str {
@@ -282,14 +292,9 @@ mod tests {
 
     #[test]
     fn region_falls_back_to_the_execute_api_host() {
-        if std::env::var_os("AWS_REGION").is_none()
-            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
-        {
-            assert_eq!(
-                region("abc.execute-api.eu-west-3.amazonaws.com"),
-                "eu-west-3"
-            );
-            assert_eq!(region("ws.example.com"), "us-east-1");
-        }
+        let host = "abc.execute-api.eu-west-3.amazonaws.com";
+        assert_eq!(region(Some("ap-south-1"), host), "ap-south-1");
+        assert_eq!(region(None, host), "eu-west-3");
+        assert_eq!(region(None, "ws.example.com"), "us-east-1");
     }
 }

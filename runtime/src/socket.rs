@@ -10,6 +10,7 @@ use base64::Engine;
 use serde::Serialize;
 
 use crate::management::{ConnectionInfo, Frame, Management, SendError};
+use crate::state::States;
 
 /// The raw body of the event, as the client sent it.
 #[derive(Clone, Debug)]
@@ -61,6 +62,7 @@ struct Inner {
     disconnect_status_code: Option<i64>,
     disconnect_reason: Option<String>,
     management: Management,
+    states: States,
     extensions: Mutex<Extensions>,
 }
 
@@ -68,6 +70,7 @@ impl Socket {
     pub(crate) fn from_event(
         event: &ApiGatewayWebsocketProxyRequest,
         management: Management,
+        states: States,
     ) -> Self {
         let context = &event.request_context;
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
@@ -99,6 +102,7 @@ impl Socket {
                 disconnect_status_code: context.disconnect_status_code,
                 disconnect_reason: context.disconnect_reason.clone(),
                 management,
+                states,
                 extensions: Mutex::new(Extensions::new()),
             }),
         }
@@ -234,6 +238,26 @@ impl Socket {
         self.extensions().get::<T>().cloned()
     }
 
+    /// The application state of type `T` given to [`Router::with_state`](crate::Router::with_state).
+    ///
+    /// # Panics
+    /// When the router has no state of type `T` (the panic is reported like a handler's; see
+    /// [`try_state`](Self::try_state) to check instead). The type must match exactly: state
+    /// added as `Arc<AppState>` is `state::<Arc<AppState>>()`.
+    pub fn state<T: Send + Sync + 'static>(&self) -> &T {
+        self.try_state::<T>().unwrap_or_else(|| {
+            panic!(
+                "no state of type `{}`: add it with `Router::with_state` before running the router",
+                std::any::type_name::<T>()
+            )
+        })
+    }
+
+    /// The application state of type `T`, or `None` when the router has none.
+    pub fn try_state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.inner.states.get::<T>()
+    }
+
     fn extensions(&self) -> std::sync::MutexGuard<'_, Extensions> {
         // A panic while holding the lock leaves the map intact; keep using it.
         self.inner
@@ -306,7 +330,7 @@ impl Socket {
 
     /// The management API endpoint in use, e.g. `https://abc123.execute-api.us-east-1.amazonaws.com/dev`.
     pub fn management_endpoint(&self) -> &str {
-        &self.inner.management.endpoint
+        self.inner.management.endpoint()
     }
 }
 
