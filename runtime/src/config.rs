@@ -78,11 +78,8 @@ impl Config {
         if let (Some(access_key_id), Some(secret_access_key)) =
             (read("AWS_ACCESS_KEY_ID"), read("AWS_SECRET_ACCESS_KEY"))
         {
-            config = config.credentials(
-                access_key_id,
-                secret_access_key,
-                read("AWS_SESSION_TOKEN"),
-            );
+            config =
+                config.credentials(access_key_id, secret_access_key, read("AWS_SESSION_TOKEN"));
         }
         if let Some(region) = read("AWS_REGION").or_else(|| read("AWS_DEFAULT_REGION")) {
             config = config.region(region);
@@ -180,7 +177,9 @@ mod tests {
             Some("http://127.0.0.1:3111/dev")
         );
         assert_eq!(
-            config.management_endpoint("").management_endpoint_override(),
+            config
+                .management_endpoint("")
+                .management_endpoint_override(),
             None
         );
     }

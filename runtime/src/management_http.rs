@@ -62,8 +62,8 @@ pub(crate) async fn delete(
         Bytes::new(),
         None,
     )
-        .await
-        .map(|_| ())
+    .await
+    .map(|_| ())
 }
 
 pub(crate) async fn get(
@@ -72,7 +72,15 @@ pub(crate) async fn get(
     connection_id: &str,
 ) -> Result<ConnectionInfo, SendError> {
     let url = connection_url(endpoint, connection_id);
-    let body = call(config, Method::GET, endpoint, connection_id, Bytes::new(), None).await?;
+    let body = call(
+        config,
+        Method::GET,
+        endpoint,
+        connection_id,
+        Bytes::new(),
+        None,
+    )
+    .await?;
     serde_json::from_slice(&body).map_err(|error| SendError::Transport {
         url,
         message: format!("unexpected GET @connections answer: {error}"),
@@ -191,7 +199,9 @@ fn signed_request(
         .map(|authority| authority.as_str().to_string())
         .ok_or_else(|| endpoint_error("no host".into()))?;
     let credentials = config.signing_credentials().ok_or_else(|| {
-        SendError::Credentials("AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set".into())
+        SendError::Credentials(
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set".into(),
+        )
     })?;
     let epoch_seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)
