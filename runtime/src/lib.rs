@@ -96,6 +96,9 @@ where
 }
 
 /// Runs the Lambda runtime loop with the handlers registered by [`on`]; returns only on a fatal error.
+///
+/// The short form of [`Router::run`]: reads the [`Config`] from the environment once, here. For
+/// application state, build a [`Router`] with [`Router::with_state`] and run that instead.
 pub async fn run() -> Result<(), Error> {
     let router = std::mem::take(&mut *global());
     router.run().await
