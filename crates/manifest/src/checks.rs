@@ -44,6 +44,30 @@ pub(crate) fn memory(s: &str, _: &Scope) -> Checked<u32> {
     )
 }
 
+pub(crate) fn flag(s: &str, _: &Scope) -> Checked<bool> {
+    match s.trim() {
+        "true" | "yes" | "on" => Ok(true),
+        "false" | "no" | "off" => Ok(false),
+        other => Err((
+            format!("`{other}` is not true or false"),
+            "write `true` or `false`".to_string(),
+        )),
+    }
+}
+
+/// The registry's record lifetime: at least a minute, at most a week (API Gateway closes every
+/// connection after 2 hours, so anything above that only keeps stale records longer).
+pub(crate) fn registry_ttl(s: &str, _: &Scope) -> Checked<u32> {
+    bounded(
+        s,
+        "ttl",
+        60,
+        604_800,
+        "seconds",
+        "a connection lives at most 2 hours on API Gateway; the default is 10800 (3 hours)",
+    )
+}
+
 pub(crate) fn timeout(s: &str, _: &Scope) -> Checked<u32> {
     bounded(
         s,

@@ -31,6 +31,7 @@ use std::path::PathBuf;
 use super::checks;
 use super::names;
 use super::read::{Field, Key, Scope};
+use super::yaml::Value;
 use super::{Architecture, ManifestError};
 
 /// `inputs` as resolved for the selected stage (its `stages:` block applied over the rest).
@@ -47,7 +48,35 @@ pub(crate) struct Inputs {
     pub code: Option<PathBuf>,
     pub route_selection: Option<String>,
     pub routes: Option<Vec<String>>,
+    pub connections: Option<Connections>,
 }
+
+/// `connections:` — the connection registry: `true`, `false`, or a block with options.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Connections {
+    pub enabled: bool,
+    /// Seconds a record lives without being refreshed (`ttl:`), so connections whose disconnect
+    /// never ran expire.
+    pub ttl: Option<u32>,
+}
+
+const CONNECTION_KEYS: &[Key<Connections>] = &[
+    Key::new("enabled", |c, f| {
+        if let Some(enabled) = f.scalar("true or false", checks::flag)? {
+            c.enabled = enabled;
+        }
+        Ok(())
+    }),
+    Key::new("ttl", |c, f| {
+        set(
+            &mut c.ttl,
+            f.scalar(
+                "a time to live in seconds (an integer from 60 to 604800)",
+                checks::registry_ttl,
+            )?,
+        )
+    }),
+];
 
 /// The keys of `inputs` (and of each `inputs.stages.<stage>`). `stages` comes last: a stage's
 /// block is read over the values the keys above it have set.
@@ -111,6 +140,24 @@ pub(crate) const INPUT_KEYS: &[Key<Inputs>] = &[
         }
         i.routes = Some(routes);
         Ok(())
+    }),
+    Key::new("connections", |i, f| match &f.node.value {
+        Value::Scalar(_) => {
+            if let Some(enabled) =
+                f.scalar("true, false or a block such as `ttl: 10800`", checks::flag)?
+            {
+                i.connections = Some(Connections { enabled, ttl: None });
+            }
+            Ok(())
+        }
+        _ => f.block(
+            CONNECTION_KEYS,
+            i.connections.get_or_insert(Connections {
+                enabled: true,
+                ttl: None,
+            }),
+            "true, false or a block such as `ttl: 10800`",
+        ),
     }),
     Key::new("stages", read_stages),
 ];

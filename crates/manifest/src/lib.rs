@@ -55,7 +55,23 @@ pub struct Manifest {
     pub route_selection: String,
     /// Custom routes declared in the manifest (besides `$connect`, `$disconnect`, `$default`).
     pub routes: Vec<String>,
+    /// The connection registry (`connections:`), when it is on.
+    pub connections: Option<Registry>,
 }
+
+/// The connection registry of a stage: a DynamoDB table the runtime keeps connections and
+/// channel memberships in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Registry {
+    /// `{service}-{stage}-connections`.
+    pub table: String,
+    /// Seconds a record lives without being refreshed.
+    pub ttl: u32,
+}
+
+/// How long a registry record lives by default: API Gateway's 2-hour maximum connection duration
+/// plus an hour.
+pub const DEFAULT_REGISTRY_TTL: u32 = 10_800;
 
 mod checks;
 mod error;

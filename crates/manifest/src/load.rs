@@ -13,9 +13,10 @@ use super::located::Located;
 use super::read::{unknown_key, Entry, Field, Scope};
 use super::stage_env::StageEnv;
 use super::yaml::{self, Span, Value};
-use super::{names, Architecture, Manifest, ManifestError, Overrides};
+use super::{names, Architecture, Manifest, ManifestError, Overrides, Registry};
 use super::{
-    DEFAULT_MEMORY, DEFAULT_REGION, DEFAULT_ROUTE_SELECTION, DEFAULT_STAGE, DEFAULT_TIMEOUT,
+    DEFAULT_MEMORY, DEFAULT_REGION, DEFAULT_REGISTRY_TTL, DEFAULT_ROUTE_SELECTION, DEFAULT_STAGE,
+    DEFAULT_TIMEOUT,
 };
 
 pub(crate) const TOP_LEVEL_KEYS: &[&str] = &["name", "stage", "org", "app"];
@@ -192,6 +193,13 @@ pub(crate) fn load(
         },
     };
 
+    let connections = inputs
+        .connections
+        .filter(|connections| connections.enabled)
+        .map(|connections| Registry {
+            table: format!("{service}-{stage}-connections"),
+            ttl: connections.ttl.unwrap_or(DEFAULT_REGISTRY_TTL),
+        });
     Ok(Manifest {
         service,
         stage,
@@ -207,6 +215,7 @@ pub(crate) fn load(
             .route_selection
             .unwrap_or_else(|| DEFAULT_ROUTE_SELECTION.to_string()),
         routes: inputs.routes.unwrap_or_default(),
+        connections,
         dir,
         path,
     })

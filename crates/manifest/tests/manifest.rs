@@ -590,3 +590,49 @@ fn block_shapes_are_checked() {
         .unwrap();
     assert_eq!(m.memory, 512);
 }
+
+#[test]
+fn connections_turn_the_registry_on_with_a_table_per_stage() {
+    let base = "name: chat\nSocket:\n  component: socket\n  inputs:\n";
+    let project = Project::new();
+    project.write("serverless.yml", &format!("{base}    connections: true\n"));
+    let manifest = Manifest::load(&project.path(), &Overrides::default()).unwrap();
+    let registry = manifest.connections.expect("registry on");
+    assert_eq!(registry.table, "chat-dev-connections");
+    assert_eq!(registry.ttl, socket_manifest::DEFAULT_REGISTRY_TTL);
+
+    project.write(
+        "serverless.yml",
+        &format!("{base}    connections:\n      ttl: 7200\n    stages:\n      prod:\n        connections: false\n"),
+    );
+    let dev = Manifest::load(&project.path(), &Overrides::default()).unwrap();
+    assert_eq!(dev.connections.map(|r| r.ttl), Some(7200));
+    let prod = Manifest::load(
+        &project.path(),
+        &Overrides {
+            stage: Some("prod".into()),
+            ..Overrides::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(prod.connections, None);
+
+    project.write(
+        "serverless.yml",
+        &format!("{base}    connections: sometimes\n"),
+    );
+    let error = Manifest::load(&project.path(), &Overrides::default()).unwrap_err();
+    let text = format!("{error:?}");
+    assert!(text.contains("not true or false"), "{text}");
+    assert!(text.contains("line: 5"), "the line is named: {text}");
+
+    project.write(
+        "serverless.yml",
+        &format!("{base}    connections:\n      ttl: 5\n"),
+    );
+    let text = format!(
+        "{:?}",
+        Manifest::load(&project.path(), &Overrides::default()).unwrap_err()
+    );
+    assert!(text.contains("out of range"), "{text}");
+}
