@@ -7,3 +7,5 @@ bash scripts/setup.sh
 export AWS_EC2_METADATA_DISABLED=true
 cargo build --workspace --all-targets
 cargo test --workspace --all-targets
+# `--all-targets` leaves doctests out: the examples in the docs, HANDLER_API.md and README.md.
+cargo test --workspace --doc

@@ -1,113 +1,16 @@
-//! Write the backend of an AWS API Gateway WebSocket API as a small Rust program.
+//! Write the backend of an AWS API Gateway WebSocket API as a small Rust program: register a
+//! handler per route with [`on`] and call [`run`], or build a [`Router`] with application state
+//! ([`Router::with_state`], [`Socket::state`]) and call [`Router::run`]. [`testing::TestApp`]
+//! runs handlers in tests; [`events`] builds the API Gateway event JSON itself.
 //!
-//! Register a handler per route with [`on`], then call [`run`]. The program is a standard Lambda
-//! custom runtime (`bootstrap`): API Gateway invokes it for every connect, message and disconnect,
-//! and the runtime calls the matching handler with the message's `data` and a [`Socket`] to reply.
-//!
-//! ```no_run
-//! use serde::Deserialize;
-//! use serde_json::{json, Value};
-//! use socket_runtime::{before_route, on, run, Flow, Socket};
-//!
-//! #[derive(Deserialize)]
-//! struct Chat {
-//!     to: String,
-//!     text: String,
-//! }
-//!
-//! #[derive(Clone)]
-//! struct User(String);
-//!
-//! #[tokio::main]
-//! async fn main() -> Result<(), socket_runtime::Error> {
-//!     // Middleware: runs before the `connect` handler and can answer in its place.
-//!     before_route("connect", |socket: Socket| async move {
-//!         match socket.query("token") {
-//!             Some("let-me-in") => {
-//!                 socket.insert(User("alice".into()));
-//!                 Ok(Flow::Continue)
-//!             }
-//!             _ => Ok(Flow::respond(401)), // non-2xx rejects the handshake
-//!         }
-//!     });
-//!     on("connect", |_: Value, socket: Socket| async move {
-//!         let user = socket.get::<User>().map(|user| user.0);
-//!         tracing::info!(?user, id = socket.connection_id(), "connected");
-//!         Ok(200)
-//!     });
-//!     // {"route": "echo", "data": ...}: `data` arrives as is.
-//!     on("echo", |data: Value, socket: Socket| async move {
-//!         socket.send(&data).await?; // to the caller, as a JSON text frame
-//!         Ok(())
-//!     });
-//!     // Typed data: a message whose `data` does not fit gets a JSON error frame, not a panic.
-//!     on("chat", |chat: Chat, socket: Socket| async move {
-//!         match socket.send_to(&chat.to, &json!({ "text": chat.text })).await {
-//!             Err(error) if error.is_gone() => Ok(410), // that client has left
-//!             other => other.map(|_| 200).map_err(Into::into),
-//!         }
-//!     });
-//!     // Everything else: unknown routes, non-JSON text and binary frames.
-//!     on("default", |data: Value, socket: Socket| async move {
-//!         let body = socket.body().unwrap_or_default().to_string();
-//!         socket.send(&json!({ "unrouted": body, "data": data })).await?;
-//!         Ok(())
-//!     });
-//!     on("disconnect", |_: Value, _socket: Socket| async move { Ok(()) });
-//!     run().await
-//! }
-//! ```
-//!
-//! # Routing
-//!
-//! | Event | Handler | `data` |
-//! |---|---|---|
-//! | `$connect` | `connect` | `null` (headers and query on the [`Socket`]) |
-//! | `$disconnect` | `disconnect` | `null` |
-//! | a custom route key (one API Gateway route per handler) | that handler | the body's `data` field |
-//! | `$default` with a JSON body whose route field names a handler | that handler | the body's `data` field |
-//! | `$default`, anything else | `default` | the whole JSON body; the text as a JSON string if not JSON; `null` for binary frames ([`Socket::body_bytes`]) |
-//!
-//! The route field comes from the route selection expression in `SOCKET_ROUTE_SELECTION`
-//! (`$request.body.route` when unset; dotted paths such as `$request.body.meta.action` work).
-//!
-//! # Answers
-//!
-//! A handler returns `Ok(())` (200), `Ok(status)` or `Ok(`[`Response`]`)` (status, headers, body —
-//! e.g. `Sec-WebSocket-Protocol` on connect). On `connect`, a non-2xx status rejects the connection.
-//! `Err(error)` is logged and reported to Lambda as a function error (`Socket.HandlerError`): API Gateway refuses the handshake on connect and sends the caller its "Internal server error" frame on a message; `data` that does not deserialize into the handler's type
-//! answers 400 and sends the caller `{"error":"invalid_data","route":..,"message":..}`.
-//!
-//! # Sending
-//!
-//! [`Socket::send`] (JSON), [`Socket::send_text`], [`Socket::send_binary`], their `*_to` variants
-//! for any connection id, [`Socket::disconnect`] and [`Socket::info`] call the API Gateway
-//! management API, SigV4-signed with the function's credentials (`AWS_ACCESS_KEY_ID`,
-//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`). The endpoint is
-//! `https://{domainName}/{stage}` from the event unless `SOCKET_MANAGEMENT_ENDPOINT` overrides it
-//! (custom domains, the local emulator). A connection that has left yields [`SendError::Gone`].
-//!
-//! # Connections and channels
-//!
-//! With `connections: true` in serverless.yml, deploy and `socket dev` set
-//! `SOCKET_REGISTRY_TABLE` and the runtime keeps a registry of connections in DynamoDB: it records
-//! each connection once `connect` answered 2xx (with the attributes set there by
-//! [`Socket::set_attribute`]) and removes it after `disconnect`. Handlers use [`Socket::join`],
-//! [`Socket::leave`], [`Socket::members`], [`Socket::member_count`], [`Socket::channels`],
-//! [`Socket::attributes`], [`Socket::broadcast`], [`Socket::broadcast_except`] and
-//! [`Socket::broadcast_all`] (a [`BroadcastReport`]: delivered, gone and pruned, failed). Without
-//! the table they fail with [`RegistryError::Disabled`]. [`Client`] does the same from any program.
-//!
-//! # Testing
-//!
-//! [`testing::TestApp`] dispatches realistic events in process and records what handlers send;
-//! [`events`] builds the API Gateway event JSON itself.
+#![doc = include_str!("../HANDLER_API.md")]
 
 pub mod testing;
 /// Builders of the API Gateway WebSocket events (from `socket-protocol`).
 pub use socket_protocol::events;
 
 mod catch_panic;
+mod config;
 mod error;
 mod handler;
 mod lifecycle;
@@ -117,12 +20,14 @@ mod response;
 mod router;
 mod socket;
 mod socket_registry;
+mod state;
 
 use std::future::Future;
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use serde::de::DeserializeOwned;
 
+pub use config::Config;
 pub use error::{BoxError, Error};
 pub use management::{ConnectionIdentity, ConnectionInfo, Frame, SendError};
 pub use middleware::Flow;
@@ -143,6 +48,11 @@ pub use socket_protocol::route_selection::{
 
 /// The re-exported event types, for building or inspecting events.
 pub use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
+
+/// README.md's handler examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
 
 /// The process-wide router behind [`on`], [`before`], [`before_route`] and [`run`].
 static GLOBAL: LazyLock<Mutex<Router>> = LazyLock::new(|| Mutex::new(Router::new()));
@@ -191,6 +101,9 @@ where
 }
 
 /// Runs the Lambda runtime loop with the handlers registered by [`on`]; returns only on a fatal error.
+///
+/// The short form of [`Router::run`]: reads the [`Config`] from the environment once, here. For
+/// application state, build a [`Router`] with [`Router::with_state`] and run that instead.
 pub async fn run() -> Result<(), Error> {
     let router = std::mem::take(&mut *global());
     router.run().await

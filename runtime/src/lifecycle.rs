@@ -4,25 +4,7 @@
 //! in no channel and gets no broadcast until it reconnects), and records a failed removal left
 //! behind expire with their TTL.
 
-use std::sync::OnceLock;
-
-use socket_client::Registry;
-
 use crate::socket::Socket;
-
-/// The registry from the environment (`SOCKET_REGISTRY_TABLE`, ...), read once per process.
-pub(crate) fn registry_from_env() -> Option<Registry> {
-    static REGISTRY: OnceLock<Option<Registry>> = OnceLock::new();
-    REGISTRY
-        .get_or_init(|| match Registry::from_env() {
-            Ok(registry) => registry,
-            Err(error) => {
-                tracing::error!(%error, "the connection registry is off");
-                None
-            }
-        })
-        .clone()
-}
 
 /// After `connect` answered `status`: records the connection if it was accepted.
 pub(crate) async fn after_connect(socket: &Socket, status: u16) {

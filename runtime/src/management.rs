@@ -6,11 +6,8 @@ use std::sync::Arc;
 pub use socket_client::{ConnectionIdentity, ConnectionInfo, Frame, SendError};
 use socket_client::{Deliver, ManagementApi};
 
+use crate::config::Config;
 use crate::testing::Recorder;
-
-// The environment variable overriding the management API endpoint (the local emulator and custom
-// domains set it), e.g. `http://127.0.0.1:3111/dev`.
-use socket_protocol::env::MANAGEMENT_ENDPOINT as MANAGEMENT_ENDPOINT_ENV;
 
 /// Where management calls go: the real HTTP API in production, an in-memory recorder in `testing`.
 #[derive(Clone)]
@@ -19,7 +16,8 @@ pub(crate) enum Transport {
     Recorder(Arc<Recorder>),
 }
 
-/// The management API for one event: over HTTP, or recorded by a test.
+/// The management API for one event: its endpoint and the configuration's signing over HTTP, or
+/// recorded by a test.
 #[derive(Clone)]
 pub(crate) struct Management {
     api: ManagementApi,
@@ -27,17 +25,29 @@ pub(crate) struct Management {
 }
 
 impl Management {
-    pub(crate) fn new(endpoint: String, transport: Transport) -> Self {
+    /// The management API for an event of `stage` on `domain_name`: the configured endpoint
+    /// (shared, not copied per event), else `https://{domain_name}/{stage}`.
+    pub(crate) fn new(
+        config: &Config,
+        domain_name: &str,
+        stage: &str,
+        transport: Transport,
+    ) -> Self {
+        let endpoint: Arc<str> = match config.shared_management_endpoint() {
+            Some(endpoint) => Arc::clone(endpoint),
+            None => format!("https://{domain_name}/{stage}").into(),
+        };
         let recorder = match transport {
             Transport::Http => None,
             Transport::Recorder(recorder) => Some(recorder),
         };
         Self {
-            api: ManagementApi::new(endpoint),
+            api: ManagementApi::signed(endpoint, config.signing().clone()),
             recorder,
         }
     }
 
+    /// The endpoint calls go to, without a trailing `/`.
     pub(crate) fn endpoint(&self) -> &str {
         self.api.endpoint()
     }
@@ -72,23 +82,5 @@ impl Deliver for Management {
         frame: Frame,
     ) -> impl Future<Output = Result<(), SendError>> + Send {
         self.post(connection_id, frame)
-    }
-}
-
-/// The management endpoint for an event: the override if set, else `https://{domain_name}/{stage}`.
-pub(crate) fn endpoint_for(
-    override_endpoint: Option<&str>,
-    domain_name: &str,
-    stage: &str,
-) -> String {
-    let from_env = std::env::var(MANAGEMENT_ENDPOINT_ENV)
-        .ok()
-        .filter(|value| !value.trim().is_empty());
-    let configured = override_endpoint
-        .filter(|value| !value.trim().is_empty())
-        .map(str::to_string);
-    match configured.or(from_env) {
-        Some(endpoint) => endpoint.trim().trim_end_matches('/').to_string(),
-        None => format!("https://{domain_name}/{stage}"),
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use aws_lambda_events::apigw::{ApiGatewayProxyResponse, ApiGatewayWebsocketProxyRequest};
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
@@ -11,15 +11,17 @@ use serde_json::{json, Value};
 use tracing::Instrument;
 
 use crate::catch_panic::CatchPanic;
+use crate::config::Config;
 use crate::error::Error;
 use crate::handler::{ErasedHandler, Failure, TypedHandler};
-use crate::lifecycle::{after_connect, after_disconnect, registry_from_env};
-use crate::management::{endpoint_for, Management, Transport};
+use crate::lifecycle::{after_connect, after_disconnect};
+use crate::management::{Management, Transport};
 use crate::middleware::{ErasedMiddleware, Flow};
 use crate::response::{IntoResponse, Response};
 use crate::socket::Socket;
+use crate::state::States;
 use socket_client::Registry;
-use socket_protocol::route_selection::{route_selection_expression, select_route_in};
+use socket_protocol::route_selection::select_route_in;
 
 /// A set of handlers and middleware, and the dispatcher that runs them for each event.
 ///
@@ -35,14 +37,47 @@ use socket_protocol::route_selection::{route_selection_expression, select_route_
 ///     .on("echo", |data: Value, socket: Socket| async move { socket.send(&data).await?; Ok(()) });
 /// assert_eq!(router.routes(), ["connect", "echo"]);
 /// ```
+///
+/// Application state (an SDK client, a pool, settings) is given once with
+/// [`with_state`](Self::with_state) and read by handlers and middleware with
+/// [`Socket::state`]; [`run`](Self::run) serves the router:
+///
+/// ```no_run
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use serde_json::{json, Value};
+/// use socket_runtime::{Router, Socket};
+///
+/// struct AppState {
+///     messages: AtomicU64,
+/// }
+///
+/// #[tokio::main(flavor = "current_thread")]
+/// async fn main() -> Result<(), socket_runtime::Error> {
+///     Router::new()
+///         .on("count", |_: Value, socket: Socket| async move {
+///             let seen = socket.state::<AppState>().messages.fetch_add(1, Ordering::Relaxed) + 1;
+///             socket.send(&json!({ "seen": seen })).await?;
+///             Ok(())
+///         })
+///         .with_state(AppState { messages: AtomicU64::new(0) })
+///         .run()
+///         .await
+/// }
+/// ```
 #[derive(Clone, Default)]
 pub struct Router {
     handlers: HashMap<String, Arc<dyn ErasedHandler>>,
     before_all: Vec<Arc<dyn ErasedMiddleware>>,
     before_route: HashMap<String, Vec<Arc<dyn ErasedMiddleware>>>,
+    states: States,
+    /// The configuration given with [`config`](Self::config); `None`: read from the environment.
+    config: Option<Config>,
     route_selection: Option<String>,
     management_endpoint: Option<String>,
     registry: Option<Registry>,
+    /// The configuration in effect, settled on the first event (or by `run`) and then shared by
+    /// every event's `Socket`.
+    resolved: OnceLock<Arc<Config>>,
 }
 
 /// The event could not be dispatched at all (reported to Lambda as a function error).
@@ -172,24 +207,64 @@ impl Router {
             .push(Arc::new(middleware));
     }
 
+    /// Adds application state every handler and middleware reaches with [`Socket::state`]
+    /// (one value per type; a later one of the same type replaces it). Wrap what must change in
+    /// a `Mutex` or an atomic: the state is shared, not cloned per event.
+    pub fn with_state<T: Send + Sync + 'static>(mut self, state: T) -> Self {
+        self.states.insert(state);
+        self
+    }
+
+    /// Uses `config` instead of reading the environment ([`Config::from_env`]) when the router
+    /// starts; [`route_selection`](Self::route_selection) and
+    /// [`management_endpoint`](Self::management_endpoint) still apply on top.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = Some(config);
+        self.resolved = OnceLock::new();
+        self
+    }
+
     /// Uses this route selection expression instead of `SOCKET_ROUTE_SELECTION`
     /// (default `$request.body.route`).
     pub fn route_selection(mut self, expression: impl Into<String>) -> Self {
         self.route_selection = Some(expression.into());
+        self.resolved = OnceLock::new();
         self
     }
 
     /// Sends management API calls to this endpoint instead of `SOCKET_MANAGEMENT_ENDPOINT` or the
-    /// one derived from the event (`https://{domainName}/{stage}`).
+    /// one derived from the event (`https://{domainName}/{stage}`). An empty one changes nothing.
     pub fn management_endpoint(mut self, endpoint: impl Into<String>) -> Self {
         self.management_endpoint = Some(endpoint.into());
+        self.resolved = OnceLock::new();
         self
     }
 
-    /// Uses this connection registry instead of the one `SOCKET_REGISTRY_TABLE` configures.
+    /// Uses this connection registry instead of the configuration's (`SOCKET_REGISTRY_TABLE`).
     pub fn registry(mut self, registry: Registry) -> Self {
         self.registry = Some(registry);
+        self.resolved = OnceLock::new();
         self
+    }
+
+    /// The configuration in effect: the given one or the environment's, read on first use only,
+    /// with this router's overrides.
+    fn resolved_config(&self) -> &Arc<Config> {
+        self.resolved.get_or_init(|| {
+            let mut config = self.config.clone().unwrap_or_else(Config::from_env);
+            if let Some(expression) = &self.route_selection {
+                config = config.route_selection(expression.as_str());
+            }
+            if let Some(endpoint) = self.management_endpoint.as_deref() {
+                if !endpoint.trim().is_empty() {
+                    config = config.management_endpoint(endpoint);
+                }
+            }
+            if let Some(registry) = &self.registry {
+                config = config.registry(registry.clone());
+            }
+            Arc::new(config)
+        })
     }
 
     /// The names of the registered handlers, sorted.
@@ -205,7 +280,7 @@ impl Router {
         &self,
         event: ApiGatewayWebsocketProxyRequest,
     ) -> Result<ApiGatewayProxyResponse, DispatchError> {
-        let registry = self.registry.clone().or_else(registry_from_env);
+        let registry = self.resolved_config().registry_in_use().cloned();
         self.dispatch_with(event, Transport::Http, registry).await
     }
 
@@ -221,14 +296,16 @@ impl Router {
             .clone()
             .filter(|key| !key.is_empty())
             .ok_or(DispatchError::NotWebSocketEvent)?;
+        let config = self.resolved_config();
         let context = &event.request_context;
-        let endpoint = endpoint_for(
-            self.management_endpoint.as_deref(),
+        let management = Management::new(
+            config,
             context.domain_name.as_deref().unwrap_or_default(),
             context.stage.as_deref().unwrap_or_default(),
+            transport,
         );
-        let socket = Socket::from_event(&event, Management::new(endpoint, transport), registry);
-        let target = self.target(&route_key, &socket);
+        let socket = Socket::from_event(&event, management, registry, self.states.clone());
+        let target = self.target(&route_key, &socket, config);
         let span = tracing::info_span!(
             "socket",
             route = %target.name,
@@ -313,7 +390,7 @@ impl Router {
     }
 
     /// Which handler an event goes to, and its `data`.
-    fn target(&self, route_key: &str, socket: &Socket) -> Target {
+    fn target(&self, route_key: &str, socket: &Socket, config: &Config) -> Target {
         match route_key {
             "$connect" => return target("connect", Value::Null),
             "$disconnect" => return target("disconnect", Value::Null),
@@ -329,18 +406,9 @@ impl Router {
             (None, None) => Value::Null,
         };
         let selected = if route_key == "$default" {
-            let expression = self
-                .route_selection
-                .clone()
-                .unwrap_or_else(route_selection_expression);
-            let path = expression
-                .trim()
-                .strip_prefix("$request.body.")
-                .unwrap_or_default()
-                .to_string();
             json.as_ref()
-                .filter(|_| !path.is_empty())
-                .and_then(|json| select_route_in(&path, json))
+                .zip(config.route_path())
+                .and_then(|(json, path)| select_route_in(path, json))
         } else {
             // A custom route key: API Gateway already selected the route.
             Some(route_key.to_string())
@@ -360,7 +428,8 @@ impl Router {
 
     /// Starts the Lambda runtime loop and dispatches every event to this router.
     ///
-    /// Installs the Lambda log format (`tracing`, `AWS_LAMBDA_LOG_LEVEL`/`RUST_LOG`,
+    /// Reads the [`Config`] from the environment here, once (unless given with
+    /// [`config`](Self::config)). Installs the Lambda log format (`tracing`, `AWS_LAMBDA_LOG_LEVEL`/`RUST_LOG`,
     /// `AWS_LAMBDA_LOG_FORMAT=json`) unless a subscriber is already set.
     pub async fn run(self) -> Result<(), Error> {
         for variable in [
@@ -376,6 +445,7 @@ impl Router {
         if !tracing::dispatcher::has_been_set() {
             lambda_runtime::tracing::init_default_subscriber();
         }
+        self.resolved_config();
         let router = Arc::new(self);
         let service = service_fn(move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| {
             let router = Arc::clone(&router);

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use socket_client::Registry;
 
 use crate::management::{ConnectionInfo, Frame, Management, SendError};
+use crate::state::States;
 
 /// The raw body of the event, as the client sent it.
 #[derive(Clone, Debug)]
@@ -68,6 +69,7 @@ struct Inner {
     registry: Option<Registry>,
     /// Attributes set during `connect`, written with the connection's record after it.
     pending_attributes: Mutex<Map<String, Value>>,
+    states: States,
     extensions: Mutex<Extensions>,
 }
 
@@ -76,6 +78,7 @@ impl Socket {
         event: &ApiGatewayWebsocketProxyRequest,
         management: Management,
         registry: Option<Registry>,
+        states: States,
     ) -> Self {
         let context = &event.request_context;
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
@@ -109,6 +112,7 @@ impl Socket {
                 management,
                 registry,
                 pending_attributes: Mutex::new(Map::new()),
+                states,
                 extensions: Mutex::new(Extensions::new()),
             }),
         }
@@ -242,6 +246,26 @@ impl Socket {
     /// A value attached by middleware with [`insert`](Self::insert).
     pub fn get<T: Clone + Send + Sync + 'static>(&self) -> Option<T> {
         self.extensions().get::<T>().cloned()
+    }
+
+    /// The application state of type `T` given to [`Router::with_state`](crate::Router::with_state).
+    ///
+    /// # Panics
+    /// When the router has no state of type `T` (the panic is reported like a handler's; see
+    /// [`try_state`](Self::try_state) to check instead). The type must match exactly: state
+    /// added as `Arc<AppState>` is `state::<Arc<AppState>>()`.
+    pub fn state<T: Send + Sync + 'static>(&self) -> &T {
+        self.try_state::<T>().unwrap_or_else(|| {
+            panic!(
+                "no state of type `{}`: add it with `Router::with_state` before running the router",
+                std::any::type_name::<T>()
+            )
+        })
+    }
+
+    /// The application state of type `T`, or `None` when the router has none.
+    pub fn try_state<T: Send + Sync + 'static>(&self) -> Option<&T> {
+        self.inner.states.get::<T>()
     }
 
     fn extensions(&self) -> std::sync::MutexGuard<'_, Extensions> {

@@ -113,7 +113,8 @@ pub struct TestApp {
 }
 
 impl TestApp {
-    /// Tests `router`.
+    /// Tests `router`, with its configuration: the one given with
+    /// [`Router::config`](crate::Router::config), else the environment's, read on the first event.
     pub fn new(router: Router) -> Self {
         Self {
             router,

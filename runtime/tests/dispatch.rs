@@ -212,6 +212,28 @@ async fn the_route_selection_expression_is_configurable_with_dotted_paths() {
 }
 
 #[tokio::test]
+async fn an_explicit_config_sets_the_route_selection_and_the_builder_overrides_it() {
+    let config = socket_runtime::Config::new().route_selection("$request.body.action");
+    let app = TestApp::new(echo_router().config(config.clone()));
+    let client = app.connection("c1");
+    client
+        .send_json(&json!({"action": "echo", "data": "by action"}))
+        .await;
+    assert_eq!(client.received_json(), [json!("by action")]);
+
+    let app = TestApp::new(
+        echo_router()
+            .config(config)
+            .route_selection("$request.body.op"),
+    );
+    let client = app.connection("c1");
+    client
+        .send_json(&json!({"op": "echo", "data": "by op"}))
+        .await;
+    assert_eq!(client.received_json(), [json!("by op")]);
+}
+
+#[tokio::test]
 async fn messages_cannot_select_the_reserved_handlers() {
     let connects = Arc::new(Mutex::new(0));
     let count = Arc::clone(&connects);

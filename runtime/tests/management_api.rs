@@ -1,27 +1,29 @@
 //! The management API client against a real HTTP server on loopback standing in for API Gateway:
 //! request shape, SigV4 headers, 410 → `SendError::Gone`, other errors, endpoint selection.
+//! Routers get their configuration explicitly; one test reads it from the environment.
 
 mod support;
 
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex};
 
 use serde_json::{json, Value};
 use socket_runtime::events::{self, EventContext, MessageBody};
-use socket_runtime::{Router, SendError, Socket};
+use socket_runtime::{Config, Router, SendError, Socket};
 use support::{serve, Received, Reply};
 
 const CONNECTION: &str = "L0SM9cOFvHcCIhw=";
 const ENCODED_CONNECTION: &str = "L0SM9cOFvHcCIhw%3D";
 
-/// Every test here signs with the same dummy credentials (the variables are process-wide).
-fn credentials() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        std::env::set_var("AWS_ACCESS_KEY_ID", "AKIDTESTTESTTEST");
-        std::env::set_var("AWS_SECRET_ACCESS_KEY", "secret/test/key");
-        std::env::set_var("AWS_SESSION_TOKEN", "session-token-value");
-        std::env::set_var("AWS_REGION", "eu-west-3");
-    });
+/// Dummy credentials in eu-west-3, management calls to `endpoint`.
+fn config(endpoint: &str) -> Config {
+    Config::new()
+        .credentials(
+            "AKIDTESTTESTTEST",
+            "secret/test/key",
+            Some("session-token-value".into()),
+        )
+        .region("eu-west-3")
+        .management_endpoint(endpoint)
 }
 
 /// A stand-in management API that records requests and answers with `reply`.
@@ -53,34 +55,39 @@ fn message(body: &str) -> socket_runtime::ApiGatewayWebsocketProxyRequest {
 /// Where a `capturing` router keeps what its handler's action returned.
 type Captured = Arc<Mutex<Option<Result<Value, SendError>>>>;
 
-/// A router whose `run` handler calls `action` and keeps its result for the test.
+/// A router configured with [`config`] whose `run` handler calls `action` and keeps its result.
 fn capturing<F, Fut>(endpoint: &str, action: F) -> (Router, Captured)
+where
+    F: Fn(Socket) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = Result<Value, SendError>> + Send + 'static,
+{
+    capture_on(Router::new().config(config(endpoint)), action)
+}
+
+/// Adds to `router` a `run` handler that calls `action` and keeps its result for the test.
+fn capture_on<F, Fut>(router: Router, action: F) -> (Router, Captured)
 where
     F: Fn(Socket) -> Fut + Send + Sync + Clone + 'static,
     Fut: std::future::Future<Output = Result<Value, SendError>> + Send + 'static,
 {
     let outcome = Arc::new(Mutex::new(None));
     let keep = Arc::clone(&outcome);
-    let router =
-        Router::new()
-            .management_endpoint(endpoint)
-            .on("run", move |_: Value, socket: Socket| {
-                let (keep, action) = (Arc::clone(&keep), action.clone());
-                async move {
-                    let result = action(socket).await;
-                    let status = if result.is_ok() { 200 } else { 502 };
-                    *keep.lock().unwrap() = Some(result);
-                    Ok(status)
-                }
-            });
+    let router = router.on("run", move |_: Value, socket: Socket| {
+        let (keep, action) = (Arc::clone(&keep), action.clone());
+        async move {
+            let result = action(socket).await;
+            let status = if result.is_ok() { 200 } else { 502 };
+            *keep.lock().unwrap() = Some(result);
+            Ok(status)
+        }
+    });
     (router, outcome)
 }
 
 #[tokio::test]
 async fn send_posts_a_sigv4_signed_json_frame_to_the_connection() {
-    credentials();
     let (endpoint, received) = management_api(|_| Reply::status(200)).await;
-    let router = Router::new().management_endpoint(&endpoint).on(
+    let router = Router::new().config(config(&endpoint)).on(
         "echo",
         |data: Value, socket: Socket| async move {
             socket.send(&data).await?;
@@ -145,7 +152,6 @@ async fn send_posts_a_sigv4_signed_json_frame_to_the_connection() {
 
 #[tokio::test]
 async fn text_and_binary_frames_keep_their_kind() {
-    credentials();
     let (endpoint, received) = management_api(|_| Reply::status(200)).await;
     let (router, outcome) = capturing(&endpoint, |socket: Socket| async move {
         socket.send_text("plain words").await?;
@@ -193,7 +199,6 @@ async fn text_and_binary_frames_keep_their_kind() {
 
 #[tokio::test]
 async fn http_410_is_send_error_gone() {
-    credentials();
     let (endpoint, _received) =
         management_api(|_| Reply::json(410, &json!({"message": "Gone"}))).await;
     let (router, outcome) = capturing(&endpoint, |socket: Socket| async move {
@@ -219,7 +224,6 @@ async fn http_410_is_send_error_gone() {
 
 #[tokio::test]
 async fn other_statuses_are_api_errors_with_the_answer() {
-    credentials();
     let (endpoint, _received) =
         management_api(|_| Reply::json(403, &json!({"message": "Forbidden"}))).await;
     let (router, outcome) = capturing(&endpoint, |socket: Socket| async move {
@@ -247,7 +251,6 @@ async fn other_statuses_are_api_errors_with_the_answer() {
 
 #[tokio::test]
 async fn info_and_disconnect_use_get_and_delete() {
-    credentials();
     let (endpoint, received) = management_api(|request| match request.method.as_str() {
         "GET" => Reply::json(
             200,
@@ -315,15 +318,14 @@ async fn info_and_disconnect_use_get_and_delete() {
 
 #[tokio::test]
 async fn typed_data_errors_reach_the_caller_through_the_management_api() {
-    credentials();
     let (endpoint, received) = management_api(|_| Reply::status(200)).await;
-    let router = Router::new().management_endpoint(&endpoint).on(
-        "count",
-        |n: u8, socket: Socket| async move {
-            socket.send(&n).await?;
-            Ok(())
-        },
-    );
+    let router =
+        Router::new()
+            .config(config(&endpoint))
+            .on("count", |n: u8, socket: Socket| async move {
+                socket.send(&n).await?;
+                Ok(())
+            });
     let response = router
         .dispatch(message(r#"{"route":"count","data":"many"}"#))
         .await
@@ -336,32 +338,75 @@ async fn typed_data_errors_reach_the_caller_through_the_management_api() {
     assert_eq!(frame["route"], "count");
 }
 
+/// The only test here that touches the (process-wide) environment: no other test reads it.
 #[tokio::test]
-async fn the_endpoint_comes_from_the_environment_override() {
-    credentials();
+async fn the_configuration_comes_from_the_environment_once() {
     let (endpoint, received) = management_api(|_| Reply::status(200)).await;
-    std::env::set_var(socket_runtime::MANAGEMENT_ENDPOINT_ENV, &endpoint);
-    let (router, outcome) = capturing("", |socket: Socket| async move {
-        socket.send(&json!("hi")).await?;
-        Ok(json!(socket.management_endpoint()))
-    });
-    // An empty builder override falls through to the variable.
-    let router = router.management_endpoint(String::new());
-    router
-        .dispatch(message(r#"{"route":"run"}"#))
-        .await
-        .unwrap();
-    std::env::remove_var(socket_runtime::MANAGEMENT_ENDPOINT_ENV);
+    let variables = [
+        (socket_runtime::MANAGEMENT_ENDPOINT_ENV, endpoint.as_str()),
+        ("AWS_ACCESS_KEY_ID", "AKIDFROMTHEENV"),
+        ("AWS_SECRET_ACCESS_KEY", "secret/from/env"),
+        ("AWS_SESSION_TOKEN", "env-session-token"),
+        ("AWS_REGION", "ap-south-1"),
+    ];
+    for (name, value) in variables {
+        std::env::set_var(name, value);
+    }
+    // No configuration given, and an empty endpoint override: the environment decides.
+    let (router, outcome) = capture_on(
+        Router::new().management_endpoint(String::new()),
+        |socket: Socket| async move {
+            socket.send(&json!("hi")).await?;
+            Ok(json!(socket.management_endpoint()))
+        },
+    );
+    let run = || router.dispatch(message(r#"{"route":"run"}"#));
+    run().await.unwrap();
+    // Read once: the environment changing afterwards does not reach this router.
+    for (name, _) in variables {
+        std::env::remove_var(name);
+    }
+    run().await.unwrap();
+
     assert_eq!(
         outcome.lock().unwrap().take().unwrap().unwrap(),
         json!(endpoint)
     );
-    assert_eq!(received.lock().unwrap().len(), 1);
+    let received = received.lock().unwrap();
+    assert_eq!(received.len(), 2);
+    for request in received.iter() {
+        assert_eq!(
+            request.header("x-amz-security-token"),
+            Some("env-session-token")
+        );
+        let authorization = request.header("authorization").expect("authorization");
+        assert!(
+            authorization.contains("Credential=AKIDFROMTHEENV/")
+                && authorization.contains("/ap-south-1/execute-api/aws4_request"),
+            "{authorization}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn without_credentials_a_send_explains_what_to_set() {
+    let (endpoint, received) = management_api(|_| Reply::status(200)).await;
+    let (router, outcome) = capture_on(
+        Router::new().config(Config::new().management_endpoint(&endpoint)),
+        |socket: Socket| async move { socket.send(&json!("hi")).await.map(|_| Value::Null) },
+    );
+    router
+        .dispatch(message(r#"{"route":"run"}"#))
+        .await
+        .unwrap();
+    let error = outcome.lock().unwrap().take().unwrap().unwrap_err();
+    assert!(matches!(error, SendError::Credentials(_)), "{error:?}");
+    assert!(error.to_string().contains("AWS_ACCESS_KEY_ID"), "{error}");
+    assert!(received.lock().unwrap().is_empty());
 }
 
 #[tokio::test]
 async fn an_unreachable_endpoint_is_a_transport_error() {
-    credentials();
     // Bind then drop a listener: nothing listens on that port any more.
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

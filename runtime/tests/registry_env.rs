@@ -1,7 +1,7 @@
 //! The production path end to end on a real DynamoDB implementation (moto): with
 //! `SOCKET_REGISTRY_TABLE` and `SOCKET_REGISTRY_ENDPOINT` set, `Router::dispatch` registers a
 //! connection after its connect, joins go to the table, and disconnect removes every record.
-//! (Its own test binary: the environment is process-wide and read once.)
+//! (Its own test binary: the environment is process-wide and the runtime reads it once.)
 
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -88,6 +88,16 @@ async fn the_registry_configured_by_the_environment_records_connections_in_dynam
         .as_secs();
     assert!((now + 50..=now + 70).contains(&ttl), "ttl {ttl}, now {now}");
 
+    // Read once, at the first event: the variables going away changes nothing for this router
+    // (the registry's table, endpoint and signing credentials were settled then).
+    for name in [
+        "SOCKET_REGISTRY_TABLE",
+        "SOCKET_REGISTRY_ENDPOINT",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+    ] {
+        std::env::remove_var(name);
+    }
     router
         .dispatch(events::disconnect(&context, 1001, "Going away"))
         .await

@@ -4,6 +4,8 @@
 //! bounded concurrency over the pooled HTTP/1 connections, throttled posts retried with backoff,
 //! and members that answer 410 Gone removed from the registry as `disconnect` would.
 
+use std::sync::OnceLock;
+
 use futures_util::stream::{self, StreamExt};
 
 use crate::backoff;
@@ -36,12 +38,15 @@ pub struct BroadcastOptions {
 }
 
 impl Default for BroadcastOptions {
-    /// No skip; `SOCKET_BROADCAST_CONCURRENCY` posts at once (default 32).
+    /// No skip; `SOCKET_BROADCAST_CONCURRENCY` posts at once (default 32), read once per process.
     fn default() -> Self {
-        let concurrency = non_empty_env(socket_protocol::env::BROADCAST_CONCURRENCY)
-            .and_then(|value| value.parse::<usize>().ok())
-            .filter(|value| *value > 0)
-            .unwrap_or(DEFAULT_CONCURRENCY);
+        static CONCURRENCY: OnceLock<usize> = OnceLock::new();
+        let concurrency = *CONCURRENCY.get_or_init(|| {
+            non_empty_env(socket_protocol::env::BROADCAST_CONCURRENCY)
+                .and_then(|value| value.parse::<usize>().ok())
+                .filter(|value| *value > 0)
+                .unwrap_or(DEFAULT_CONCURRENCY)
+        });
         Self {
             skip: None,
             concurrency,

@@ -1,8 +1,6 @@
 //! [`Client`]: send to a connection, a channel or everyone from any Rust program — another
 //! Lambda function, a worker, a script — not only from a handler.
 
-use std::sync::Arc;
-
 use serde::Serialize;
 
 use crate::broadcast::{broadcast, BroadcastOptions, BroadcastReport};
@@ -32,7 +30,7 @@ pub struct ClientConfig {
     pub management_endpoint: Option<String>,
     /// The DynamoDB endpoint, instead of DynamoDB in `region`.
     pub registry_endpoint: Option<String>,
-    /// What to sign with; `None` → the environment's, read on each call.
+    /// What to sign with; `None` → the environment's, read when the client is made.
     pub credentials: Option<Credentials>,
 }
 
@@ -72,22 +70,20 @@ impl Client {
             }
             None => return Err(ClientConfigError::NoManagementEndpoint),
         };
-        let signing = Signing {
-            credentials: config.credentials.clone().map(Arc::new),
-            region: Some(region.clone()),
-        };
+        let credentials = config.credentials.or_else(Credentials::from_env);
+        let signing = Signing::new(credentials.clone(), Some(region.clone()));
         let registry = match config.table.filter(|table| !table.is_empty()) {
             Some(table) => {
                 let endpoint = config
                     .registry_endpoint
                     .unwrap_or_else(|| dynamodb_endpoint(&region));
-                let db = DynamoDb::new(&endpoint, &region, config.credentials)?;
+                let db = DynamoDb::new(&endpoint, &region, credentials)?;
                 Some(Registry::new(db, table))
             }
             None => None,
         };
         Ok(Self {
-            management: ManagementApi::new(endpoint).with_signing(signing),
+            management: ManagementApi::signed(endpoint, signing),
             registry,
         })
     }
@@ -107,7 +103,7 @@ impl Client {
             registry_endpoint: None,
             credentials: None,
         })?;
-        client.registry = Registry::from_env()?;
+        client.registry = Registry::from_env_signed(client.management.signing())?;
         Ok(client)
     }
 

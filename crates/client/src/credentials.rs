@@ -1,4 +1,5 @@
-//! What requests are signed with: explicit credentials and region, or Lambda's environment.
+//! What requests are signed with: credentials and a region, given or read once from the
+//! environment (never on each call).
 
 use std::sync::Arc;
 
@@ -43,12 +44,39 @@ impl std::fmt::Debug for Credentials {
     }
 }
 
-/// Who signs a request and for which region; `None` parts come from the environment on each call
-/// (the way a Lambda function's rotating credentials arrive).
+/// Who signs requests and for which region, settled once (a handler's come from the runtime's
+/// configuration, read at start-up; a program's from [`Signing::from_env`] or given). Cheap to
+/// clone. Without credentials a call fails with a credentials error; without a region, a
+/// management call signs for the region in an `execute-api` host name, else `us-east-1`.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Signing {
-    pub(crate) credentials: Option<Arc<Credentials>>,
-    pub(crate) region: Option<String>,
+pub struct Signing {
+    credentials: Option<Arc<Credentials>>,
+    region: Option<Arc<str>>,
+}
+
+impl Signing {
+    /// These credentials (if any) and region (if any).
+    pub fn new(credentials: Option<Credentials>, region: Option<String>) -> Self {
+        Self {
+            credentials: credentials.map(Arc::new),
+            region: region.map(Into::into),
+        }
+    }
+
+    /// [`Credentials::from_env`] and `AWS_REGION` (else `AWS_DEFAULT_REGION`), read now.
+    pub fn from_env() -> Self {
+        Self::new(Credentials::from_env(), region_from_env())
+    }
+
+    /// The credentials requests are signed with.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_deref()
+    }
+
+    /// The signing region, when one is set.
+    pub fn region(&self) -> Option<&str> {
+        self.region.as_deref()
+    }
 }
 
 /// An environment variable, unless unset or empty.

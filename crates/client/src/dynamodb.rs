@@ -13,7 +13,7 @@ use hyper::{Method, Request, Uri};
 use serde_json::Value;
 
 use crate::backoff;
-use crate::credentials::{region_from_env, Credentials};
+use crate::credentials::{non_empty_env, Credentials, Signing};
 use crate::endpoints::dynamodb_endpoint;
 use crate::management_http::{client, error_chain};
 use crate::memory_tables::MemoryTables;
@@ -145,14 +145,14 @@ struct HttpEndpoint {
     uri: Uri,
     host: String,
     region: String,
-    /// `None`: the environment's, read on each call (Lambda's credentials rotate).
+    /// `None`: every call fails with [`DynamoDbError::Credentials`].
     credentials: Option<Credentials>,
 }
 
 impl DynamoDb {
     /// DynamoDB at `endpoint` (e.g. `https://dynamodb.eu-west-1.amazonaws.com`, or a local
     /// `http://127.0.0.1:3111/@dynamodb` — requests go to the endpoint's path), signed for
-    /// `region` with `credentials`, or with the environment's when `None`.
+    /// `region` with `credentials` (`None`: calls fail with [`DynamoDbError::Credentials`]).
     pub fn new(
         endpoint: &str,
         region: &str,
@@ -184,12 +184,19 @@ impl DynamoDb {
         })
     }
 
-    /// `SOCKET_REGISTRY_ENDPOINT`, else DynamoDB in `AWS_REGION`; the environment's credentials.
+    /// `SOCKET_REGISTRY_ENDPOINT`, else DynamoDB in `AWS_REGION`; the environment's credentials,
+    /// read now.
     pub fn from_env() -> Result<Self, DynamoDbError> {
-        let region = region_from_env().unwrap_or_else(|| "us-east-1".to_string());
-        let endpoint = crate::credentials::non_empty_env(socket_protocol::env::REGISTRY_ENDPOINT)
-            .unwrap_or_else(|| dynamodb_endpoint(&region));
-        Self::new(&endpoint, &region, None)
+        Self::from_env_signed(&Signing::from_env())
+    }
+
+    /// `SOCKET_REGISTRY_ENDPOINT`, else DynamoDB in the signing region (`us-east-1` when none),
+    /// signed as `signing` says.
+    pub fn from_env_signed(signing: &Signing) -> Result<Self, DynamoDbError> {
+        let region = signing.region().unwrap_or("us-east-1");
+        let endpoint = non_empty_env(socket_protocol::env::REGISTRY_ENDPOINT)
+            .unwrap_or_else(|| dynamodb_endpoint(region));
+        Self::new(&endpoint, region, signing.credentials().cloned())
     }
 
     /// Calls answered by `table` in this process instead of a server.
@@ -273,18 +280,11 @@ impl HttpEndpoint {
         body: &Value,
     ) -> Result<Request<Full<Bytes>>, DynamoDbError> {
         let body = Bytes::from(serde_json::to_vec(body).unwrap_or_default());
-        let from_env;
-        let credentials = match &self.credentials {
-            Some(credentials) => credentials,
-            None => {
-                from_env = Credentials::from_env().ok_or_else(|| {
-                    DynamoDbError::Credentials(
-                        "AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY is not set".into(),
-                    )
-                })?;
-                &from_env
-            }
-        };
+        let credentials = self.credentials.as_ref().ok_or_else(|| {
+            DynamoDbError::Credentials(
+                "AWS_ACCESS_KEY_ID or AWS_SECRET_ACCESS_KEY is not set".into(),
+            )
+        })?;
         let target = format!("{TARGET_PREFIX}{operation}");
         let epoch_seconds = SystemTime::now()
             .duration_since(UNIX_EPOCH)

@@ -46,7 +46,7 @@ pub mod conformance;
 pub use broadcast::{broadcast, BroadcastOptions, BroadcastReport, DEFAULT_CONCURRENCY};
 pub use channel::{validate_channel, CHANNEL_RULE};
 pub use client::{Client, ClientConfig, ClientConfigError};
-pub use credentials::Credentials;
+pub use credentials::{Credentials, Signing};
 pub use dynamodb::{DynamoDb, DynamoDbError};
 pub use endpoints::{dynamodb_endpoint, management_endpoint};
 pub use management::{

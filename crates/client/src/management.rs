@@ -127,33 +127,40 @@ pub struct ConnectionIdentity {
 /// Cheap to clone. Requests go over one process-wide pool of HTTP/1 connections.
 #[derive(Clone, Debug)]
 pub struct ManagementApi {
-    endpoint: String,
+    endpoint: Arc<str>,
     signing: Signing,
 }
 
 impl ManagementApi {
     /// The API at `endpoint`, signed with the credentials and region in the environment
-    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`) read on
-    /// each call, as Lambda provides them.
-    pub fn new(endpoint: impl Into<String>) -> Self {
-        Self {
-            endpoint: endpoint.into().trim().trim_end_matches('/').to_string(),
-            signing: Signing::default(),
-        }
+    /// (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`), read
+    /// now: make one and reuse it.
+    pub fn new(endpoint: impl Into<Arc<str>>) -> Self {
+        Self::signed(endpoint, Signing::from_env())
     }
 
-    /// Signs with these credentials and region instead of the environment's.
-    pub fn with_credentials(mut self, credentials: Credentials, region: impl Into<String>) -> Self {
-        self.signing = Signing {
-            credentials: Some(Arc::new(credentials)),
-            region: Some(region.into()),
+    /// The API at `endpoint`, signed as `signing` says (no environment read).
+    pub fn signed(endpoint: impl Into<Arc<str>>, signing: Signing) -> Self {
+        let endpoint: Arc<str> = endpoint.into();
+        let trimmed = endpoint.trim().trim_end_matches('/');
+        // A configured endpoint is usually normalized already: then this copies nothing.
+        let endpoint = if trimmed.len() == endpoint.len() {
+            endpoint
+        } else {
+            Arc::from(trimmed)
         };
+        Self { endpoint, signing }
+    }
+
+    /// Signs with these credentials and region instead.
+    pub fn with_credentials(mut self, credentials: Credentials, region: impl Into<String>) -> Self {
+        self.signing = Signing::new(Some(credentials), Some(region.into()));
         self
     }
 
-    pub(crate) fn with_signing(mut self, signing: Signing) -> Self {
-        self.signing = signing;
-        self
+    /// What calls are signed with.
+    pub fn signing(&self) -> &Signing {
+        &self.signing
     }
 
     /// The endpoint, without a trailing `/`.

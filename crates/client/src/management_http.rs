@@ -1,9 +1,9 @@
 //! The production management API client: SigV4-signed (see `sigv4`) HTTP/1 requests over rustls.
 //!
 //! The client is built on the first call, so `connect`/`disconnect` handlers that never send pay
-//! nothing at cold start. Credentials are read from the environment on every call, the way Lambda
-//! provides them (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`), unless the
-//! caller's `Signing` carries its own.
+//! nothing at cold start. Credentials and region come from the caller's [`Signing`], settled once
+//! (in a function: the runtime's configuration, read at start-up from Lambda's
+//! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`).
 
 use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -14,6 +14,7 @@ use hyper::{Method, Request, Uri};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
+use socket_protocol::percent::encode_segment;
 
 use crate::credentials::Signing;
 use crate::management::{ConnectionInfo, Frame, SendError};
@@ -93,7 +94,7 @@ pub(crate) fn connection_url(endpoint: &str, connection_id: &str) -> String {
     format!(
         "{}/@connections/{}",
         endpoint.trim_end_matches('/'),
-        percent_encode(connection_id)
+        encode_segment(connection_id)
     )
 }
 
@@ -199,14 +200,11 @@ fn signed_request(
         .authority()
         .map(|authority| authority.as_str().to_string())
         .ok_or_else(|| endpoint_error("no host".into()))?;
-    let (access_key_id, secret_access_key, session_token) = match &signing.credentials {
-        Some(given) => (
-            given.access_key_id.clone(),
-            given.secret_access_key.clone(),
-            given.session_token.clone(),
-        ),
-        None => credentials()?,
-    };
+    let credentials = signing.credentials().ok_or_else(|| {
+        SendError::Credentials(
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not both set".into(),
+        )
+    })?;
     let epoch_seconds = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|elapsed| elapsed.as_secs())
@@ -220,11 +218,11 @@ fn signed_request(
             body: &body,
         },
         &sigv4::Credentials {
-            access_key_id: &access_key_id,
-            secret_access_key: &secret_access_key,
-            session_token: session_token.as_deref(),
+            access_key_id: &credentials.access_key_id,
+            secret_access_key: &credentials.secret_access_key,
+            session_token: credentials.session_token.as_deref(),
         },
-        &signing.region.clone().unwrap_or_else(|| region(&host)),
+        region(signing.region(), &host),
         SERVICE,
         epoch_seconds,
     );
@@ -247,28 +245,16 @@ fn signed_request(
         .map_err(|error| endpoint_error(error.to_string()))
 }
 
-/// The access key id, secret and session token Lambda puts in the environment.
-fn credentials() -> Result<(String, String, Option<String>), SendError> {
-    let read = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    let access_key = read("AWS_ACCESS_KEY_ID")
-        .ok_or_else(|| SendError::Credentials("AWS_ACCESS_KEY_ID is not set".into()))?;
-    let secret_key = read("AWS_SECRET_ACCESS_KEY")
-        .ok_or_else(|| SendError::Credentials("AWS_SECRET_ACCESS_KEY is not set".into()))?;
-    Ok((access_key, secret_key, read("AWS_SESSION_TOKEN")))
-}
-
-/// `AWS_REGION` (set by Lambda), else `AWS_DEFAULT_REGION`, else the region in an
-/// `{api}.execute-api.{region}.amazonaws.com` host, else `us-east-1`.
-fn region(host: &str) -> String {
-    let read = |name: &str| std::env::var(name).ok().filter(|value| !value.is_empty());
-    read("AWS_REGION")
-        .or_else(|| read("AWS_DEFAULT_REGION"))
+/// The configured region, else the region in an `{api}.execute-api.{region}.amazonaws.com` host,
+/// else `us-east-1`.
+fn region<'a>(configured: Option<&'a str>, host: &'a str) -> &'a str {
+    configured
         .or_else(|| {
             let mut labels = host.split('.');
             labels.next()?;
-            (labels.next()? == "execute-api").then(|| labels.next().map(str::to_string))?
+            (labels.next()? == "execute-api").then(|| labels.next())?
         })
-        .unwrap_or_else(|| "us-east-1".to_string())
+        .unwrap_or("us-east-1")
 }
 
 fn static_method_name(method: &Method) -> &'static str {
@@ -277,19 +263,6 @@ fn static_method_name(method: &Method) -> &'static str {
         Method::DELETE => "DELETE",
         _ => "GET",
     }
-}
-
-/// Percent-encodes everything but RFC 3986 unreserved characters.
-fn percent_encode(value: &str) -> String {
-    let mut encoded = String::with_capacity(value.len());
-    for byte in value.bytes() {
-        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
-            encoded.push(byte as char);
-        } else {
-            encoded.push_str(&format!("%{byte:02X}"));
-        }
-    }
-    encoded
 }
 
 /// An error and its causes on one line (hyper's top-level messages alone say little).
@@ -318,14 +291,9 @@ mod tests {
 
     #[test]
     fn region_falls_back_to_the_execute_api_host() {
-        if std::env::var_os("AWS_REGION").is_none()
-            && std::env::var_os("AWS_DEFAULT_REGION").is_none()
-        {
-            assert_eq!(
-                region("abc.execute-api.eu-west-3.amazonaws.com"),
-                "eu-west-3"
-            );
-            assert_eq!(region("ws.example.com"), "us-east-1");
-        }
+        let host = "abc.execute-api.eu-west-3.amazonaws.com";
+        assert_eq!(region(Some("ap-south-1"), host), "ap-south-1");
+        assert_eq!(region(None, host), "eu-west-3");
+        assert_eq!(region(None, "ws.example.com"), "us-east-1");
     }
 }

@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 use crate::attribute_value::{from_attribute_map, to_attribute_map};
 use crate::backoff;
 use crate::channel::validate_channel;
-use crate::credentials::non_empty_env;
+use crate::credentials::{non_empty_env, Signing};
 use crate::dynamodb::{DynamoDb, DynamoDbError};
 use crate::memory_tables::MemoryTables;
 use crate::registry_error::RegistryError;
@@ -96,12 +96,19 @@ impl Registry {
     }
 
     /// `SOCKET_REGISTRY_TABLE` on `SOCKET_REGISTRY_ENDPOINT` (else DynamoDB in `AWS_REGION`),
-    /// with `SOCKET_REGISTRY_TTL`; `None` when no table is set (the registry is off).
+    /// with `SOCKET_REGISTRY_TTL` and the environment's credentials, read now; `None` when no
+    /// table is set (the registry is off).
     pub fn from_env() -> Result<Option<Self>, DynamoDbError> {
+        Self::from_env_signed(&Signing::from_env())
+    }
+
+    /// [`from_env`](Self::from_env), signed as `signing` says (a function's runtime passes the
+    /// credentials and region of the configuration it read at start-up).
+    pub fn from_env_signed(signing: &Signing) -> Result<Option<Self>, DynamoDbError> {
         let Some(table) = non_empty_env(socket_protocol::env::REGISTRY_TABLE) else {
             return Ok(None);
         };
-        let db = DynamoDb::from_env()?;
+        let db = DynamoDb::from_env_signed(signing)?;
         let ttl = non_empty_env(socket_protocol::env::REGISTRY_TTL)
             .and_then(|seconds| match seconds.parse::<u64>() {
                 Ok(seconds) if seconds > 0 => Some(Duration::from_secs(seconds)),

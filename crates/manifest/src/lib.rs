@@ -1,11 +1,10 @@
 //! `serverless.yml`: the service's manifest, resolved for one stage.
 //!
-//! The types below are what every command works from. Loading, variables and
-//! validation with line numbers live in this module too.
-//!
-//! Parsing uses `serde_norway`, the maintained fork of `serde_yaml` (deprecated upstream) with the
-//! same API; its errors carry the line and column of the offending value, which is what lets every
-//! error here point at the file. See `serverless.yml.example` for every key.
+//! The types below are what every command works from. Loading is two steps: `yaml.rs` parses the
+//! file into a raw tree that keeps the place of every key and value; `load.rs` and `inputs.rs`
+//! read that tree with plain functions (`read.rs`), so every error names the file, line and column
+//! with a help line. Each key is declared once, with its check, in `inputs.rs`.
+//! See `serverless.yml.example` for every key.
 //!
 //! Stage-specific values: `inputs.stages.<stage>` holds any inputs (but `stages`) and is merged
 //! over `inputs` when that stage is selected; `env` is merged name by name.
@@ -56,23 +55,39 @@ pub struct Manifest {
     pub route_selection: String,
     /// Custom routes declared in the manifest (besides `$connect`, `$disconnect`, `$default`).
     pub routes: Vec<String>,
+    /// The connection registry (`connections:`), when it is on.
+    pub connections: Option<Registry>,
 }
 
-mod document;
+/// The connection registry of a stage: a DynamoDB table the runtime keeps connections and
+/// channel memberships in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Registry {
+    /// `{service}-{stage}-connections`.
+    pub table: String,
+    /// Seconds a record lives without being refreshed.
+    pub ttl: u32,
+}
+
+/// How long a registry record lives by default: API Gateway's 2-hour maximum connection duration
+/// plus an hour.
+pub const DEFAULT_REGISTRY_TTL: u32 = 10_800;
+
+mod checks;
 mod error;
+mod inputs;
+mod load;
+mod located;
 pub mod names;
+mod read;
 pub mod stage_env;
 mod variables;
+mod yaml;
 
 pub use error::ManifestError;
 pub use stage_env::{env_file_for, process_env, StageEnv};
 
 use std::path::Path;
-
-use miette::{NamedSource, SourceSpan};
-
-use document::{Context, Document, Inputs, HELP_MARKER, INPUT_KEYS, TOP_LEVEL_KEYS};
-use variables::Variables;
 
 /// Defaults, documented in `serverless.yml.example`.
 pub const DEFAULT_STAGE: &str = "dev";
@@ -105,176 +120,7 @@ impl Manifest {
             }
             Err(source) => return Err(ManifestError::Read { path, source }),
         };
-        let dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
-        let located = Located {
-            path: &path,
-            src: &src,
-        };
-
-        // First pass: the shape, and the top-level values everything else depends on.
-        let value: serde_norway::Value =
-            serde_norway::from_str(&src).map_err(|e| located.serde(&e))?;
-        let top = match &value {
-            serde_norway::Value::Mapping(m) => m.clone(),
-            serde_norway::Value::Null => serde_norway::Mapping::new(),
-            _ => {
-                return Err(located.at_start(
-                    "the manifest is not a mapping of keys to values",
-                    Some("start from `socket init` or serverless.yml.example"),
-                ))
-            }
-        };
-        let top_str = |key: &str| -> Result<Option<String>, ManifestError> {
-            match top.get(key) {
-                None | Some(serde_norway::Value::Null) => Ok(None),
-                Some(serde_norway::Value::String(s)) => Ok(Some(s.clone())),
-                Some(serde_norway::Value::Number(n)) => Ok(Some(n.to_string())),
-                Some(_) => Err(located.at_key(key, &format!("`{key}` must be a string"), None)),
-            }
-        };
-
-        // The stage: `--stage`, else the manifest's `stage` (which may use `${env:…}` of the
-        // process environment), else `dev`.
-        let process_only = StageEnv::load(Path::new("/nonexistent"), "", "", process.clone())?;
-        let default_stage = match top_str("stage")? {
-            Some(raw) => {
-                let vars = Variables {
-                    stage: "",
-                    name: None,
-                    env: &process_only,
-                };
-                let s = vars.substitute(&raw).map_err(|e| {
-                    let (m, h) = e.message(&process_only);
-                    located.at_key("stage", &m, Some(&h))
-                })?;
-                names::check_stage(&s).map_err(|(m, h)| located.at_key("stage", &m, Some(&h)))?;
-                s
-            }
-            None => DEFAULT_STAGE.to_string(),
-        };
-        let stage = match &overrides.stage {
-            Some(s) => {
-                names::check_stage(s).map_err(|(m, h)| ManifestError::InvalidOption {
-                    message: format!("--stage: {m}"),
-                    help: Some(h),
-                })?;
-                s.clone()
-            }
-            None => default_stage.clone(),
-        };
-        let env = StageEnv::load(&dir, &stage, &default_stage, process)?;
-
-        let top_name = match top_str("name")? {
-            Some(raw) => {
-                let vars = Variables {
-                    stage: &stage,
-                    name: None,
-                    env: &env,
-                };
-                Some(vars.substitute(&raw).map_err(|e| {
-                    let (m, h) = e.message(&env);
-                    located.at_key("name", &m, Some(&h))
-                })?)
-            }
-            None => None,
-        };
-        let mapping_keys: Vec<String> = top
-            .iter()
-            .filter(|(_, v)| v.is_mapping())
-            .filter_map(|(k, _)| k.as_str().map(str::to_string))
-            .filter(|k| !TOP_LEVEL_KEYS.contains(&k.as_str()))
-            .collect();
-        let inputs_name_set = mapping_keys.iter().any(|k| {
-            top.get(k.as_str())
-                .and_then(|block| block.get("inputs"))
-                .and_then(|inputs| inputs.get("name"))
-                .is_some_and(|n| !n.is_null())
-        });
-
-        // Second pass: every value typed, checked and resolved, with its position on error.
-        let ctx = Context {
-            stage: stage.clone(),
-            selected_stage: stage.clone(),
-            name: top_name.clone(),
-            inputs_name_set,
-            mapping_keys,
-            in_top_level_name: false,
-            env: env.clone(),
-            dir: dir.clone(),
-            active: true,
-        };
-        let doc: Document = document::with_context(ctx, || serde_norway::from_str(&src))
-            .map_err(|e| located.serde(&e))?;
-
-        let Some((block_key, block)) = doc.component else {
-            return Err(located.at_start(
-                "no component block: the manifest needs a block such as `Socket:` with `component: \"@serverless/socket\"` and `inputs:`",
-                Some("see serverless.yml.example, or run `socket init` in an empty folder"),
-            ));
-        };
-        let inputs = merge(block.inputs);
-
-        let service = match inputs.name.and_then(|n| n.0).or(doc.name) {
-            Some(s) => s,
-            None => {
-                return Err(located.at_key(
-                    &block_key,
-                    "the service has no name",
-                    Some("set the top-level `name:` (or `inputs.name`), e.g. `name: my-socket`"),
-                ))
-            }
-        };
-
-        let region = match &overrides.region {
-            Some(r) => {
-                names::check_region(r).map_err(|(m, h)| ManifestError::InvalidOption {
-                    message: format!("--region: {m}"),
-                    help: Some(h),
-                })?;
-                r.clone()
-            }
-            None => match inputs.region.and_then(|r| r.0) {
-                Some(r) => r,
-                None => match env
-                    .get("AWS_REGION")
-                    .or_else(|| env.get("AWS_DEFAULT_REGION"))
-                {
-                    Some(r) if names::check_region(r).is_ok() => r.to_string(),
-                    _ => DEFAULT_REGION.to_string(),
-                },
-            },
-        };
-
-        Ok(Manifest {
-            path: path.clone(),
-            dir: dir.clone(),
-            service,
-            stage,
-            default_stage,
-            description: inputs.description.and_then(|d| d.0),
-            region,
-            memory: inputs.memory.and_then(|m| m.0).unwrap_or(DEFAULT_MEMORY),
-            timeout: inputs.timeout.and_then(|t| t.0).unwrap_or(DEFAULT_TIMEOUT),
-            architecture: inputs
-                .architecture
-                .and_then(|a| a.0)
-                .unwrap_or(Architecture::Arm64),
-            env: inputs.env.map(|e| e.0).unwrap_or_default(),
-            code: inputs.code.and_then(|c| c.0).unwrap_or_else(|| dir.clone()),
-            route_selection: inputs
-                .route_selection
-                .and_then(|r| r.0)
-                .unwrap_or_else(|| DEFAULT_ROUTE_SELECTION.to_string()),
-            routes: inputs
-                .routes
-                .unwrap_or_default()
-                .into_iter()
-                .filter_map(|r| r.0)
-                .collect(),
-        })
+        load::load(path, &src, overrides, process)
     }
 
     /// Things that are allowed but likely not what the user wants; commands print them.
@@ -337,159 +183,4 @@ impl std::fmt::Display for Architecture {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_lambda())
     }
-}
-
-/// `inputs` with the selected stage's block merged over it.
-fn merge(inputs: Option<Inputs>) -> Inputs {
-    let Some(mut base) = inputs else {
-        return Inputs {
-            name: None,
-            description: None,
-            region: None,
-            memory: None,
-            timeout: None,
-            architecture: None,
-            env: None,
-            code: None,
-            route_selection: None,
-            routes: None,
-            stages: None,
-        };
-    };
-    let Some(stage) = base.stages.take().and_then(|s| s.0) else {
-        return base;
-    };
-    let stage = *stage;
-    macro_rules! over {
-        ($($field:ident),*) => { $( if stage.$field.is_some() { base.$field = stage.$field; } )* };
-    }
-    over!(
-        name,
-        description,
-        region,
-        memory,
-        timeout,
-        architecture,
-        code,
-        route_selection,
-        routes
-    );
-    if let Some(stage_env) = stage.env {
-        base.env
-            .get_or_insert_with(Default::default)
-            .0
-            .extend(stage_env.0);
-    }
-    base
-}
-
-/// The closest of `candidates` to a misspelt `word`, if any is close.
-pub(crate) fn suggest<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
-    candidates
-        .iter()
-        .map(|c| {
-            (
-                *c,
-                strsim::jaro_winkler(&word.to_lowercase(), &c.to_lowercase()),
-            )
-        })
-        .filter(|(_, score)| *score >= 0.8)
-        .max_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(c, _)| c)
-}
-
-/// Builds errors that point into the manifest.
-struct Located<'a> {
-    path: &'a Path,
-    src: &'a str,
-}
-
-impl Located<'_> {
-    fn error(&self, index: usize, message: String, help: Option<String>) -> ManifestError {
-        let index = index.min(self.src.len());
-        let before = &self.src[..index];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-        let len = self.src[index..]
-            .find(['\n', ':'])
-            .unwrap_or(self.src.len() - index)
-            .max(1)
-            .min(self.src.len().saturating_sub(index).max(1));
-        ManifestError::Invalid {
-            path: self.path.to_path_buf(),
-            line,
-            column,
-            message,
-            help,
-            src: std::sync::Arc::new(
-                NamedSource::new(self.path.display().to_string(), self.src.to_string())
-                    .with_language("yaml"),
-            ),
-            span: SourceSpan::new(index.into(), len.min(self.src.len().saturating_sub(index))),
-        }
-    }
-
-    fn at_start(&self, message: &str, help: Option<&str>) -> ManifestError {
-        self.error(0, message.to_string(), help.map(str::to_string))
-    }
-
-    /// At a top-level key's line.
-    fn at_key(&self, key: &str, message: &str, help: Option<&str>) -> ManifestError {
-        let mut index = 0;
-        for line in self.src.split_inclusive('\n') {
-            let unquoted = line.trim_start_matches(['"', '\'']);
-            if unquoted.starts_with(key)
-                && unquoted[key.len()..]
-                    .trim_start_matches(['"', '\''])
-                    .starts_with(':')
-            {
-                break;
-            }
-            index += line.len();
-        }
-        self.error(index, message.to_string(), help.map(str::to_string))
-    }
-
-    fn serde(&self, e: &serde_norway::Error) -> ManifestError {
-        let mut text = e.to_string();
-        if let Some(loc) = e.location() {
-            let suffix = format!(" at line {} column {}", loc.line(), loc.column());
-            if let Some(stripped) = text.strip_suffix(&suffix) {
-                text = stripped.to_string();
-            }
-        }
-        let (mut message, mut help) = match text.split_once(HELP_MARKER) {
-            Some((m, h)) => (m.to_string(), Some(h.to_string())),
-            None => (text, None),
-        };
-        if let Some((field, expected)) = unknown_field(&message) {
-            let candidates: Vec<&str> = if expected.is_empty() {
-                INPUT_KEYS.iter().chain(TOP_LEVEL_KEYS).copied().collect()
-            } else {
-                expected.iter().map(String::as_str).collect()
-            };
-            message = format!("unknown key `{field}`");
-            help = Some(match suggest(&field, &candidates) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("the keys here are: {}", candidates.join(", ")),
-            });
-        }
-        let index = e.location().map_or(0, |l| l.index());
-        self.error(index, message, help)
-    }
-}
-
-/// Parses serde's "unknown field `x`, expected one of `a`, `b`" into (`x`, [`a`, `b`]).
-fn unknown_field(message: &str) -> Option<(String, Vec<String>)> {
-    let at = message.find("unknown field `")?;
-    let rest = &message[at + "unknown field `".len()..];
-    let end = rest.find('`')?;
-    let field = rest[..end].to_string();
-    let expected = rest[end + 1..]
-        .split('`')
-        .skip(1)
-        .step_by(2)
-        .map(str::to_string)
-        .collect();
-    Some((field, expected))
 }

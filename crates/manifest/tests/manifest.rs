@@ -471,3 +471,168 @@ fn stage_blocks_merge_over_inputs_and_other_stages_are_not_resolved() {
     let range = "name: chat\nSocket:\n  component: socket\n  inputs:\n    stages:\n      prod:\n        memory: 20\n";
     assert_error(p.load(range), 7, "out of range", "");
 }
+
+#[test]
+fn errors_name_the_value_path_and_its_column() {
+    let p = Project::new();
+    let err = p
+        .load("name: chat\nSocket:\n  component: socket\n  inputs:\n    memory: 64\n")
+        .unwrap_err();
+    assert!(
+        err.message()
+            .starts_with("Socket.inputs.memory: memory 64 is out of range"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("serverless.yml:5:13:"), "{err}");
+    // In a flow mapping the column is the value's own.
+    let err = p
+        .load("name: chat\nSocket:\n  component: socket\n  inputs: {timeout: 0}\n")
+        .unwrap_err();
+    assert!(err.to_string().contains("serverless.yml:4:21:"), "{err}");
+    let err = p
+        .load("name: chat\nSocket:\n  component: socket\n  inputs:\n    routes: [message, \"$default\"]\n")
+        .unwrap_err();
+    assert!(
+        err.message().starts_with("Socket.inputs.routes[1]:"),
+        "{err}"
+    );
+}
+
+#[test]
+fn env_values_keep_the_text_as_written() {
+    let p = Project::new();
+    let m = p
+        .load("name: chat\nSocket:\n  component: socket\n  inputs:\n    env:\n      VERSION: 1.10\n      ENABLED: true\n      PORT: 0x10\n      QUOTED: \"007\"\n")
+        .unwrap();
+    assert_eq!(m.env["VERSION"], "1.10");
+    assert_eq!(m.env["ENABLED"], "true");
+    assert_eq!(m.env["PORT"], "0x10");
+    assert_eq!(m.env["QUOTED"], "007");
+}
+
+#[test]
+fn yaml_constructs_are_refused_where_they_are() {
+    let p = Project::new();
+    let base = "name: chat\nSocket:\n  component: socket\n  inputs:\n";
+    assert_error(
+        p.load(&format!(
+            "{base}    memory: 256\n    timeout: 5\n    memory: 512\n"
+        )),
+        7,
+        "duplicate entry with key \"memory\"",
+        "keep one",
+    );
+    assert_error(
+        p.load(&format!("{base}    description: !Ref Something\n")),
+        5,
+        "tag `!Ref` is not supported",
+        "${env:NAME}",
+    );
+    assert_error(
+        p.load("name: chat\nSocket:\n  component: socket\n---\nname: other\n"),
+        4,
+        "more than one document",
+        "---",
+    );
+    assert_error(
+        p.load(&format!("{base}    memory: [128\n")),
+        6,
+        "while parsing a flow sequence",
+        "",
+    );
+    // Aliases are expanded: one env block shared by two stages.
+    let m = p
+        .load_env(
+            &format!("{base}    env: &common\n      A: a\n    stages:\n      prod:\n        env: *common\n"),
+            Some("prod"),
+            &[],
+        )
+        .unwrap();
+    assert_eq!(m.env["A"], "a");
+}
+
+#[test]
+fn block_shapes_are_checked() {
+    let p = Project::new();
+    assert_error(
+        p.load("name: chat\nSocket:\n  inputs:\n    memory: 128\n"),
+        3,
+        "Socket: missing field `component`",
+        "component:",
+    );
+    assert_error(
+        p.load("name: chat\nSocket:\n  component: socket\n  inputs: [memory]\n"),
+        4,
+        "invalid type: sequence, expected the component's inputs",
+        "",
+    );
+    assert_error(
+        p.load("name: chat\nSocket:\n  component: socket\n  inputs:\n    stages:\n      prod:\n        stages: {}\n"),
+        7,
+        "`stages` cannot be nested inside a stage",
+        "directly under `inputs.stages`",
+    );
+    assert_error(
+        p.load("name: chat\nSocket:\n  component: socket\n  inputs:\n    stages:\n      prod:\n        env: [A]\n"),
+        7,
+        "Socket.inputs.stages.prod.env: invalid type: sequence",
+        "",
+    );
+    assert_error(
+        p.load("- name\n- chat\n"),
+        1,
+        "not a mapping of keys to values",
+        "socket init",
+    );
+    // A key written with no value counts as absent.
+    let m = p
+        .load("name: chat\nSocket:\n  component: socket\n  inputs:\n    memory:\n    stages:\n      prod:\n")
+        .unwrap();
+    assert_eq!(m.memory, 512);
+}
+
+#[test]
+fn connections_turn_the_registry_on_with_a_table_per_stage() {
+    let base = "name: chat\nSocket:\n  component: socket\n  inputs:\n";
+    let project = Project::new();
+    project.write("serverless.yml", &format!("{base}    connections: true\n"));
+    let manifest = Manifest::load(&project.path(), &Overrides::default()).unwrap();
+    let registry = manifest.connections.expect("registry on");
+    assert_eq!(registry.table, "chat-dev-connections");
+    assert_eq!(registry.ttl, socket_manifest::DEFAULT_REGISTRY_TTL);
+
+    project.write(
+        "serverless.yml",
+        &format!("{base}    connections:\n      ttl: 7200\n    stages:\n      prod:\n        connections: false\n"),
+    );
+    let dev = Manifest::load(&project.path(), &Overrides::default()).unwrap();
+    assert_eq!(dev.connections.map(|r| r.ttl), Some(7200));
+    let prod = Manifest::load(
+        &project.path(),
+        &Overrides {
+            stage: Some("prod".into()),
+            ..Overrides::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(prod.connections, None);
+
+    project.write(
+        "serverless.yml",
+        &format!("{base}    connections: sometimes\n"),
+    );
+    let error = Manifest::load(&project.path(), &Overrides::default()).unwrap_err();
+    let text = format!("{error:?}");
+    assert!(text.contains("not true or false"), "{text}");
+    assert!(text.contains("line: 5"), "the line is named: {text}");
+
+    project.write(
+        "serverless.yml",
+        &format!("{base}    connections:\n      ttl: 5\n"),
+    );
+    let text = format!(
+        "{:?}",
+        Manifest::load(&project.path(), &Overrides::default()).unwrap_err()
+    );
+    assert!(text.contains("out of range"), "{text}");
+}
