@@ -2,9 +2,9 @@
 //!
 //! Under the stage lock, with the code built (or read from `--package`): [`observe`] reads what
 //! exists, [`plan`] lists the changes that close the difference from the [`Desired`] stage,
-//! nothing more (an unchanged stage plans nothing and makes no write call), and
-//! [`apply`](crate::apply) makes them in dependency order, recording each created resource at
-//! once. Then the outputs are printed.
+//! nothing more (an unchanged stage plans nothing and makes no write call), and `apply` makes
+//! them in dependency order, recording each created resource at once. Then the outputs are
+//! printed.
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;
