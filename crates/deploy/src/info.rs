@@ -2,12 +2,14 @@
 //! they show what is really there.
 
 use crate::aws::{AwsError, Clients};
-use crate::deploy::{arch_name, observe, user_env_names, StageNames};
+use crate::desired::user_env_names;
+use crate::names::StageNames;
+use crate::observe::observe;
 use std::path::Path;
 
 use crate::outputs::{self, CodeOutputs, Outputs};
 use crate::state::State;
-use socket_manifest::{Manifest, Overrides};
+use socket_manifest::{Architecture, Manifest, Overrides};
 
 #[derive(Debug, thiserror::Error, miette::Diagnostic)]
 pub enum InfoError {
@@ -95,7 +97,7 @@ pub async fn info(manifest: &Manifest, clients: &Clients) -> Result<Outputs, Inf
             runtime: function.runtime.clone(),
             architecture: function
                 .architecture
-                .map(arch_name)
+                .map(Architecture::as_lambda)
                 .unwrap_or("unknown")
                 .to_owned(),
             memory: function.settings.memory,

@@ -3,15 +3,25 @@
 //!
 //! - [`credentials`]: the stage's credentials (env file, process environment, the AWS chain);
 //! - [`aws`]: the SDK clients and one module per service;
-//! - [`deploy`]: observe what exists, plan the difference, apply it;
+//! - [`names`]: every resource name (and ARN) of a stage;
+//! - [`desired`]: what the manifest and the build want;
+//! - [`observe`]: what exists, read from AWS;
+//! - [`plan`]: the difference, as a list of changes;
+//! - `apply`: making the changes;
+//! - [`deploy`]: the command: lock, package, observe, plan, apply, outputs;
 //! - [`state`]: `.socket/<stage>/state.json` and the per-stage lock;
 //! - [`outputs`]: what deploy and info print;
-//! - [`info`] and [`remove`]: the other two commands over the same observation.
+//! - [`info`] and [`remove`]: the other two commands over the same names and observation.
 
+mod apply;
 pub mod aws;
 pub mod credentials;
 pub mod deploy;
+pub mod desired;
 pub mod info;
+pub mod names;
+pub mod observe;
 pub mod outputs;
+pub mod plan;
 pub mod remove;
 pub mod state;

@@ -6,7 +6,7 @@
 //! owner's tags is left alone and reported. Running it again finds nothing and says so.
 
 use crate::aws::{apigateway, iam, lambda, logs, AwsError, Clients};
-use crate::deploy::StageNames;
+use crate::names::StageNames;
 use std::path::Path;
 
 use crate::state::{StageLock, State, StateError};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
-use super::{decode_policy, AwsError, Clients, SdkResultExt};
+use super::{AwsError, Clients, SdkResultExt};
 
 /// The inline policy's name on every role `socket` creates.
 pub const MANAGE_CONNECTIONS_POLICY: &str = "socket-manage-connections";
@@ -242,6 +242,15 @@ pub fn grants_manage_connections(document: &Value, api_arn: &str) -> bool {
     document == &manage_connections_policy(api_arn)
 }
 
+/// IAM returns policy documents URL-encoded (RFC 3986); this gives the JSON back.
+fn decode_policy(document: &str) -> Option<Value> {
+    serde_json::from_str(document).ok().or_else(|| {
+        // `+` reads as a space, as in form encoding; a literal plus arrives as `%2B`.
+        let decoded = socket_protocol::percent::decode(&document.replace('+', " "))?;
+        serde_json::from_str(&decoded).ok()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +269,16 @@ mod tests {
             &doc,
             "arn:aws:execute-api:us-east-1:123456789012:other"
         ));
+    }
+
+    #[test]
+    fn policies_are_decoded_whether_or_not_url_encoded() {
+        let plain = r#"{"Version":"2012-10-17","Statement":[]}"#;
+        let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%5D%7D";
+        assert_eq!(decode_policy(plain), decode_policy(encoded));
+        assert!(decode_policy(plain).is_some());
+        assert_eq!(decode_policy("%7"), None);
+        let form = "%7B%22Sid%22%3A+%22a%2Bb%22%7D";
+        assert_eq!(decode_policy(form), Some(json!({"Sid": "a+b"})));
     }
 }

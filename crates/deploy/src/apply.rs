@@ -1,0 +1,335 @@
+//! Making a [`Plan`] with the SDK clients, in its order, recording each created resource in the
+//! state file as soon as it exists: a deploy killed at any point is finished by the next one.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::aws::{apigateway, iam, lambda, Clients};
+use crate::deploy::DeployError;
+use crate::desired::{user_env_names, CodeBundle, Desired};
+use crate::names::Account;
+use crate::observe::Observed;
+use crate::plan::{Action, Change, Plan, Resource};
+use crate::state::{ApiState, FunctionState, PermissionState, RoleState, State, StateError};
+use socket_progress::Reporter;
+
+/// Applies a plan, recording each created resource in the state file as soon as it exists.
+pub(crate) struct Deployer<'a> {
+    clients: &'a Clients,
+    desired: &'a Desired,
+    code: &'a CodeBundle,
+    reporter: Reporter,
+    project_dir: &'a Path,
+    state: State,
+    account: Option<Account>,
+    role_arn: Option<String>,
+    api_id: Option<String>,
+    function_arn: Option<String>,
+    integration_id: Option<String>,
+    routes: BTreeMap<String, String>,
+    /// `CodeSha256` of the code the function runs.
+    code_sha256: Option<String>,
+}
+
+impl<'a> Deployer<'a> {
+    pub(crate) fn new(
+        clients: &'a Clients,
+        desired: &'a Desired,
+        code: &'a CodeBundle,
+        reporter: Reporter,
+        project_dir: &'a Path,
+        recorded: Option<State>,
+    ) -> Self {
+        let names = &desired.names;
+        Deployer {
+            clients,
+            desired,
+            code,
+            reporter,
+            project_dir,
+            state: recorded
+                .unwrap_or_else(|| State::new(&names.service, &names.stage, &names.region)),
+            account: None,
+            role_arn: None,
+            api_id: None,
+            function_arn: None,
+            integration_id: None,
+            routes: BTreeMap::new(),
+            code_sha256: None,
+        }
+    }
+
+    /// Starts from what exists and stays, so the state file is complete even with no changes.
+    pub(crate) fn carry_over(&mut self, observed: &Observed, plan: &Plan) {
+        self.account = observed.account();
+        self.role_arn = observed.role.as_ref().map(|r| r.arn.clone());
+        self.api_id = observed.api.as_ref().map(|a| a.id.clone());
+        self.function_arn = observed.function.as_ref().map(|f| f.arn.clone());
+        self.code_sha256 = observed.function.as_ref().map(|f| f.code_sha256.clone());
+        if observed.api.is_some() {
+            self.integration_id = observed
+                .integrations
+                .iter()
+                .find(|i| {
+                    let id = Some(i.id.clone());
+                    !plan.deletes(&Resource::Integration { id })
+                })
+                .map(|i| i.id.clone());
+            for route in &observed.routes {
+                let deleted = plan.deletes(&Resource::Route {
+                    key: route.key.clone(),
+                    id: Some(route.id.clone()),
+                });
+                if !deleted {
+                    self.routes.insert(route.key.clone(), route.id.clone());
+                }
+            }
+            if observed.stage.is_some() {
+                let stage = self.desired.names.stage.clone();
+                self.state.api.get_or_insert_with(ApiState::default).stage = Some(stage);
+            }
+        }
+        if let (Some(source), Some(_)) = (&observed.permission_source, &observed.function) {
+            self.state.permission = Some(PermissionState {
+                statement_id: lambda::PERMISSION_ID.into(),
+                source_arn: source.clone(),
+            });
+        }
+    }
+
+    /// Whether the account is known, or the plan makes the role that tells it.
+    pub(crate) fn knows_account(&self, plan: &Plan) -> bool {
+        self.account.is_some() || plan.creates(&Resource::Role)
+    }
+
+    fn account(&self) -> &Account {
+        self.account
+            .as_ref()
+            .expect("the role exists before anything needs the account")
+    }
+
+    pub(crate) fn api_id(&self) -> &str {
+        self.api_id
+            .as_deref()
+            .expect("the API exists before its parts are made")
+    }
+
+    fn save(&mut self) -> Result<(), StateError> {
+        let names = &self.desired.names;
+        self.state.account = self.account.as_ref().map(|a| a.id.clone());
+        self.state.role = self.role_arn.clone().map(|arn| RoleState {
+            name: names.role.clone(),
+            arn,
+        });
+        self.state.api = self.api_id.clone().map(|id| ApiState {
+            id,
+            integration_id: self.integration_id.clone(),
+            routes: self.routes.clone(),
+            stage: self.state.api.as_ref().and_then(|a| a.stage.clone()),
+        });
+        self.state.function = self.function_arn.clone().map(|arn| FunctionState {
+            name: names.function.clone(),
+            arn,
+            code_sha256: self.code_sha256.clone().unwrap_or_default(),
+            env: user_env_names(self.desired.env.keys()),
+        });
+        self.state.save(self.project_dir)
+    }
+
+    pub(crate) async fn apply(&mut self, plan: &Plan) -> Result<(), DeployError> {
+        for change in plan {
+            let step = self.reporter.step(capitalized(&change.to_string()));
+            match self.apply_one(change, &step).await {
+                Ok(detail) => step.done(detail),
+                Err(err) => {
+                    step.failed();
+                    // What was made so far is recorded, so the next run picks up from here.
+                    let _ = self.save();
+                    return Err(err);
+                }
+            }
+        }
+        self.save()?;
+        Ok(())
+    }
+
+    async fn apply_one(
+        &mut self,
+        change: &Change,
+        step: &socket_progress::Step,
+    ) -> Result<String, DeployError> {
+        let c = self.clients;
+        let d = self.desired;
+        let names = &d.names;
+        let tags = names.tags();
+        let detail = match (&change.resource, &change.action) {
+            (Resource::Role, Action::Create) => {
+                let role = iam::create_role(
+                    c,
+                    &names.role,
+                    &format!("Lambda role of {} ({})", names.service, names.stage),
+                    &tags,
+                )
+                .await?;
+                self.account = Account::from_arn(&role.arn);
+                self.role_arn = Some(role.arn);
+                self.save()?;
+                names.role.clone()
+            }
+            (Resource::BasicExecution, Action::Create) => {
+                let arn = iam::basic_execution_policy_arn(&self.account().partition);
+                iam::attach_policy(c, &names.role, &arn).await?;
+                "AWSLambdaBasicExecutionRole".into()
+            }
+            (Resource::Api { .. }, Action::Create) => {
+                let id = apigateway::create_api(
+                    c,
+                    &names.api,
+                    &d.route_selection,
+                    &d.description,
+                    &tags,
+                )
+                .await?;
+                self.api_id = Some(id.clone());
+                self.routes.clear();
+                self.integration_id = None;
+                self.save()?;
+                id
+            }
+            (Resource::Api { .. }, Action::Update(_)) => {
+                apigateway::update_api(c, self.api_id(), &d.route_selection, &d.description)
+                    .await?;
+                d.route_selection.clone()
+            }
+            (Resource::Api { id: Some(id) }, Action::Delete) => {
+                apigateway::delete_api(c, id).await?;
+                id.clone()
+            }
+            (Resource::ManageConnectionsPolicy, Action::Create | Action::Update(_)) => {
+                let api_arn = self.account().api_arn(&names.region, self.api_id());
+                let doc = iam::manage_connections_policy(&api_arn);
+                iam::put_inline_policy(c, &names.role, iam::MANAGE_CONNECTIONS_POLICY, &doc)
+                    .await?;
+                format!("{api_arn}/*")
+            }
+            (Resource::Function, Action::Create) => {
+                let role_arn = self.role_arn.clone().unwrap_or_default();
+                let arn = lambda::create_function(
+                    c,
+                    &names.function,
+                    &d.settings(&role_arn),
+                    d.architecture,
+                    &self.code.zip,
+                    &tags,
+                    |attempt| {
+                        step.update(format!(
+                            "Create function (waiting for the IAM role, attempt {attempt})"
+                        ))
+                    },
+                )
+                .await?;
+                self.function_arn = Some(arn);
+                self.code_sha256 = Some(self.code.code_sha256.clone());
+                self.save()?;
+                format!("{} ({} KiB)", names.function, self.code.zip.len() / 1024)
+            }
+            (Resource::Function, Action::Update(fields)) => {
+                let role_arn = self.role_arn.clone().unwrap_or_default();
+                lambda::update_configuration(c, &names.function, &d.settings(&role_arn)).await?;
+                fields.join(", ")
+            }
+            (Resource::FunctionCode, Action::Update(_)) => {
+                lambda::update_code(c, &names.function, d.architecture, &self.code.zip).await?;
+                self.code_sha256 = Some(self.code.code_sha256.clone());
+                self.save()?;
+                format!("{} KiB uploaded", self.code.zip.len() / 1024)
+            }
+            (Resource::Integration { .. }, Action::Create) => {
+                let uri = self
+                    .account()
+                    .integration_uri(&names.region, &names.function);
+                let id = apigateway::create_integration(c, self.api_id(), &uri).await?;
+                self.integration_id = Some(id.clone());
+                self.save()?;
+                id
+            }
+            (Resource::Integration { id: Some(id) }, Action::Update(_)) => {
+                let uri = self
+                    .account()
+                    .integration_uri(&names.region, &names.function);
+                apigateway::update_integration(c, self.api_id(), id, &uri).await?;
+                self.integration_id = Some(id.clone());
+                id.clone()
+            }
+            (Resource::Route { key, .. }, Action::Create) => {
+                let target = self.target();
+                let id = apigateway::create_route(c, self.api_id(), key, &target).await?;
+                self.routes.insert(key.clone(), id.clone());
+                self.save()?;
+                id
+            }
+            (Resource::Route { key, id: Some(id) }, Action::Update(_)) => {
+                let target = self.target();
+                apigateway::retarget_route(c, self.api_id(), id, &target).await?;
+                self.routes.insert(key.clone(), id.clone());
+                target
+            }
+            (Resource::Route { key, id: Some(id) }, Action::Delete) => {
+                apigateway::delete_route(c, self.api_id(), id).await?;
+                if self.routes.get(key) == Some(id) {
+                    self.routes.remove(key);
+                }
+                id.clone()
+            }
+            (Resource::Integration { id: Some(id) }, Action::Delete) => {
+                apigateway::delete_integration(c, self.api_id(), id).await?;
+                id.clone()
+            }
+            (Resource::Stage, Action::Create) => {
+                apigateway::create_stage(c, self.api_id(), &names.stage, &tags).await?;
+                self.state.api.get_or_insert_with(ApiState::default).stage =
+                    Some(names.stage.clone());
+                self.save()?;
+                format!("{} (auto-deploy)", names.stage)
+            }
+            (Resource::Stage, Action::Update(_)) => {
+                apigateway::enable_auto_deploy(c, self.api_id(), &names.stage).await?;
+                names.stage.clone()
+            }
+            (Resource::Permission, Action::Create | Action::Update(_)) => {
+                let source = format!("{}/*", self.account().api_arn(&names.region, self.api_id()));
+                if change.action != Action::Create {
+                    lambda::remove_permission(c, &names.function).await?;
+                }
+                lambda::add_permission(c, &names.function, &source).await?;
+                self.state.permission = Some(PermissionState {
+                    statement_id: lambda::PERMISSION_ID.into(),
+                    source_arn: source.clone(),
+                });
+                self.save()?;
+                source
+            }
+            (resource, action) => {
+                unreachable!("the plan never asks to {action} {resource}")
+            }
+        };
+        Ok(detail)
+    }
+
+    fn target(&self) -> String {
+        format!(
+            "integrations/{}",
+            self.integration_id
+                .as_deref()
+                .expect("the integration exists before routes")
+        )
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut chars = s.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

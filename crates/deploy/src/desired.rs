@@ -1,0 +1,105 @@
+//! What the stage should look like: the manifest's settings and the built code, in the shape
+//! the AWS resources take.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+use crate::aws::lambda::FunctionSettings;
+use crate::deploy::DeployError;
+use crate::names::StageNames;
+use socket_manifest::{Architecture, Manifest};
+
+/// The environment variable that tells the runtime the route selection expression.
+pub use socket_protocol::env::ROUTE_SELECTION as ROUTE_SELECTION_ENV;
+/// The routes every WebSocket API has.
+pub const BUILTIN_ROUTES: [&str; 3] = ["$connect", "$disconnect", "$default"];
+
+/// The zip Lambda runs: `bootstrap` only.
+#[derive(Clone, Debug)]
+pub struct CodeBundle {
+    pub zip: Vec<u8>,
+    /// Base64 SHA-256 of `zip`, as Lambda reports `CodeSha256`.
+    pub code_sha256: String,
+    pub architecture: Architecture,
+}
+
+impl CodeBundle {
+    pub fn new(zip: Vec<u8>, architecture: Architecture) -> Self {
+        let code_sha256 = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(&zip));
+        CodeBundle {
+            zip,
+            code_sha256,
+            architecture,
+        }
+    }
+
+    /// A zip built earlier (`--package PATH`).
+    pub fn read(path: &Path, architecture: Architecture) -> Result<Self, DeployError> {
+        let zip = std::fs::read(path).map_err(|source| DeployError::Package {
+            path: path.to_owned(),
+            source,
+        })?;
+        Ok(Self::new(zip, architecture))
+    }
+}
+
+/// What the stage should look like.
+#[derive(Clone, Debug)]
+pub struct Desired {
+    pub names: StageNames,
+    pub route_selection: String,
+    pub description: String,
+    /// `$connect`, `$disconnect`, `$default` and the manifest's routes.
+    pub routes: BTreeSet<String>,
+    pub memory: u32,
+    pub timeout: u32,
+    /// The manifest's env plus what the runtime needs.
+    pub env: BTreeMap<String, String>,
+    pub architecture: Architecture,
+    pub code_sha256: String,
+}
+
+impl Desired {
+    pub fn new(manifest: &Manifest, code: &CodeBundle) -> Self {
+        let mut env = manifest.env.clone();
+        env.insert(
+            ROUTE_SELECTION_ENV.to_owned(),
+            manifest.route_selection.clone(),
+        );
+        let mut routes: BTreeSet<String> = BUILTIN_ROUTES.iter().map(|r| r.to_string()).collect();
+        routes.extend(manifest.routes.iter().cloned());
+        Desired {
+            names: StageNames::of(manifest),
+            route_selection: manifest.route_selection.clone(),
+            description: manifest.description.clone().unwrap_or_default(),
+            routes,
+            memory: manifest.memory,
+            timeout: manifest.timeout,
+            env,
+            architecture: code.architecture,
+            code_sha256: code.code_sha256.clone(),
+        }
+    }
+
+    /// The function's configuration, running as `role_arn`.
+    pub fn settings(&self, role_arn: &str) -> FunctionSettings {
+        FunctionSettings {
+            role_arn: role_arn.to_owned(),
+            memory: self.memory,
+            timeout: self.timeout,
+            env: self.env.clone(),
+            description: self.description.clone(),
+        }
+    }
+}
+
+/// The user's environment variable names (not the ones `socket` adds for the runtime).
+pub fn user_env_names<'a>(names: impl Iterator<Item = &'a String>) -> Vec<String> {
+    names
+        .filter(|n| n.as_str() != ROUTE_SELECTION_ENV)
+        .cloned()
+        .collect()
+}

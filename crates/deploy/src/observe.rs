@@ -1,0 +1,131 @@
+//! What exists of a stage, read from AWS: the recorded [`State`] gives the API id, and every
+//! recorded resource is checked; names (role, function) and tags (APIs) find whatever the state
+//! does not know, so a lost state file never leads to duplicates.
+
+use serde_json::Value;
+
+use crate::aws::apigateway::{self, Api, Integration, Route, Stage};
+use crate::aws::iam::{self, Role};
+use crate::aws::lambda::{self, Function};
+use crate::aws::{partition_of, AwsError, Clients};
+use crate::names::{Account, StageNames};
+use crate::state::State;
+
+/// What exists of a stage, read from AWS (never from the state file alone).
+#[derive(Clone, Debug, Default)]
+pub struct Observed {
+    pub role: Option<Role>,
+    pub basic_execution_attached: bool,
+    pub inline_policy: Option<Value>,
+    pub api: Option<Api>,
+    /// More APIs tagged with this stage (left by an interrupted run or a tool that allowed it).
+    pub duplicate_apis: Vec<Api>,
+    pub integrations: Vec<Integration>,
+    pub routes: Vec<Route>,
+    pub stage: Option<Stage>,
+    pub function: Option<Function>,
+    pub permission_source: Option<String>,
+    /// Resources with this stage's names that belong to something else: never touched.
+    pub foreign: Vec<(&'static str, String)>,
+}
+
+impl Observed {
+    pub fn account(&self) -> Option<Account> {
+        let role = self.role.as_ref().and_then(|r| Account::from_arn(&r.arn));
+        role.or_else(|| {
+            self.function
+                .as_ref()
+                .and_then(|f| Account::from_arn(&f.arn))
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.role.is_none()
+            && self.api.is_none()
+            && self.function.is_none()
+            && self.duplicate_apis.is_empty()
+    }
+}
+
+/// Reads what exists of the stage. `state` only saves a lookup: each recorded id is checked.
+pub async fn observe(
+    clients: &Clients,
+    names: &StageNames,
+    state: Option<&State>,
+) -> Result<Observed, AwsError> {
+    let role = async {
+        let Some(role) = iam::get_role(clients, &names.role).await? else {
+            return Ok::<_, AwsError>((None, false, None));
+        };
+        if !names.owns(&role.tags) {
+            return Ok((Some(role), false, None));
+        }
+        let partition = partition_of(&role.arn).unwrap_or("aws").to_owned();
+        let basic = iam::basic_execution_policy_arn(&partition);
+        let (attached, inline) = tokio::try_join!(
+            iam::attached_policies(clients, &role.name),
+            iam::inline_policy(clients, &role.name, iam::MANAGE_CONNECTIONS_POLICY),
+        )?;
+        Ok((Some(role), attached.contains(&basic), inline))
+    };
+    let function = async {
+        let Some(function) = lambda::get_function(clients, &names.function).await? else {
+            return Ok::<_, AwsError>((None, None));
+        };
+        if !names.owns(&function.tags) {
+            return Ok((Some(function), None));
+        }
+        let permission = lambda::permission_source(clients, &function.name).await?;
+        Ok((Some(function), permission))
+    };
+    let api = async {
+        let recorded = state.and_then(|s| s.api.as_ref()).map(|a| a.id.clone());
+        let mut apis = Vec::new();
+        if let Some(id) = recorded {
+            if let Some(api) = apigateway::get_api(clients, &id).await? {
+                if names.owns(&api.tags) {
+                    apis.push(api);
+                }
+            }
+        }
+        if apis.is_empty() {
+            apis = apigateway::find_apis(clients, &names.tags()).await?;
+        }
+        let mut apis = apis.into_iter();
+        let Some(api) = apis.next() else {
+            return Ok::<_, AwsError>((None, Vec::new(), Vec::new(), Vec::new(), None));
+        };
+        let (integrations, routes, stage) = tokio::try_join!(
+            apigateway::integrations(clients, &api.id),
+            apigateway::routes(clients, &api.id),
+            apigateway::get_stage(clients, &api.id, &names.stage),
+        )?;
+        Ok((Some(api), apis.collect(), integrations, routes, stage))
+    };
+    let (
+        (role, basic, inline),
+        (function, permission),
+        (api, duplicates, integrations, routes, stage),
+    ) = tokio::try_join!(role, function, api)?;
+
+    let mut observed = Observed {
+        basic_execution_attached: basic,
+        inline_policy: inline,
+        duplicate_apis: duplicates,
+        integrations,
+        routes,
+        stage,
+        permission_source: permission,
+        api,
+        ..Observed::default()
+    };
+    match role {
+        Some(role) if !names.owns(&role.tags) => observed.foreign.push(("IAM role", role.name)),
+        role => observed.role = role,
+    }
+    match function {
+        Some(f) if !names.owns(&f.tags) => observed.foreign.push(("Lambda function", f.name)),
+        function => observed.function = function,
+    }
+    Ok(observed)
+}

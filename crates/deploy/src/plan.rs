@@ -1,0 +1,350 @@
+//! The difference between what exists and what is wanted, as a list of changes: each one a
+//! resource of the stage to create, to update (naming the fields that differ) or to delete.
+//!
+//! A stage that already matches plans nothing, so applying it makes no write call. The order
+//! is the order the changes must be made in (the role before the function, the API before the
+//! policy that names it, the integration before the routes that target it).
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use crate::aws::iam;
+use crate::desired::Desired;
+use crate::observe::Observed;
+
+/// A resource of the stage, as a change names it. Existing resources carry their id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resource {
+    /// The function's IAM role.
+    Role,
+    /// `AWSLambdaBasicExecutionRole` attached to the role (logs).
+    BasicExecution,
+    /// The role's inline policy allowing `execute-api:ManageConnections` on the API.
+    ManageConnectionsPolicy,
+    /// The WebSocket API (`id` is `None` until it exists).
+    Api {
+        id: Option<String>,
+    },
+    /// The function and its configuration.
+    Function,
+    /// The code the function runs.
+    FunctionCode,
+    /// The `AWS_PROXY` integration the routes target.
+    Integration {
+        id: Option<String>,
+    },
+    Route {
+        key: String,
+        id: Option<String>,
+    },
+    /// The API's stage, deployed automatically on every change.
+    Stage,
+    /// The permission that lets API Gateway invoke the function.
+    Permission,
+}
+
+/// What happens to a resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Action {
+    Create,
+    /// The fields that differ from what is wanted.
+    Update(Vec<&'static str>),
+    Delete,
+}
+
+/// One call (or a few, for deletes) that closes part of the difference.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Change {
+    pub resource: Resource,
+    pub action: Action,
+}
+
+impl Change {
+    pub fn create(resource: Resource) -> Self {
+        Change {
+            resource,
+            action: Action::Create,
+        }
+    }
+
+    pub fn update(resource: Resource, fields: Vec<&'static str>) -> Self {
+        Change {
+            resource,
+            action: Action::Update(fields),
+        }
+    }
+
+    pub fn delete(resource: Resource) -> Self {
+        Change {
+            resource,
+            action: Action::Delete,
+        }
+    }
+}
+
+/// The changes that turn what exists into what is wanted, in the order they must be made.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Plan {
+    changes: Vec<Change>,
+}
+
+impl Plan {
+    pub fn changes(&self) -> &[Change] {
+        &self.changes
+    }
+
+    pub fn iter(&self) -> std::slice::Iter<'_, Change> {
+        self.changes.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.changes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.changes.is_empty()
+    }
+
+    pub fn creates(&self, resource: &Resource) -> bool {
+        self.has(resource, &Action::Create)
+    }
+
+    pub fn deletes(&self, resource: &Resource) -> bool {
+        self.has(resource, &Action::Delete)
+    }
+
+    fn has(&self, resource: &Resource, action: &Action) -> bool {
+        self.changes
+            .iter()
+            .any(|c| c.resource == *resource && c.action == *action)
+    }
+
+    fn push(&mut self, change: Change) {
+        self.changes.push(change);
+    }
+}
+
+impl<'a> IntoIterator for &'a Plan {
+    type Item = &'a Change;
+    type IntoIter = std::slice::Iter<'a, Change>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.changes.iter()
+    }
+}
+
+/// The changes that turn `observed` into `desired`, in the order they must be made.
+pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
+    let names = &desired.names;
+    let region = &names.region;
+    let account = observed.account();
+    let mut plan = Plan::default();
+
+    // The role first: the function needs it, and IAM takes a moment to propagate it.
+    if observed.role.is_none() {
+        plan.push(Change::create(Resource::Role));
+    }
+    if !observed.basic_execution_attached {
+        plan.push(Change::create(Resource::BasicExecution));
+    }
+
+    match &observed.api {
+        None => plan.push(Change::create(Resource::Api { id: None })),
+        Some(api) => {
+            let mut fields = Vec::new();
+            if api.route_selection != desired.route_selection {
+                fields.push("route_selection");
+            }
+            if api.description != desired.description {
+                fields.push("description");
+            }
+            if !fields.is_empty() {
+                let id = Some(api.id.clone());
+                plan.push(Change::update(Resource::Api { id }, fields));
+            }
+        }
+    }
+    for dup in &observed.duplicate_apis {
+        let id = Some(dup.id.clone());
+        plan.push(Change::delete(Resource::Api { id }));
+    }
+
+    let api_arn = match (&account, &observed.api) {
+        (Some(account), Some(api)) => Some(account.api_arn(region, &api.id)),
+        _ => None,
+    };
+    match (&api_arn, &observed.inline_policy) {
+        (Some(arn), Some(doc)) if iam::grants_manage_connections(doc, arn) => {}
+        (_, None) => plan.push(Change::create(Resource::ManageConnectionsPolicy)),
+        (_, Some(_)) => plan.push(Change::update(
+            Resource::ManageConnectionsPolicy,
+            vec!["resource"],
+        )),
+    }
+
+    match &observed.function {
+        None => plan.push(Change::create(Resource::Function)),
+        Some(function) => {
+            let role_arn = account
+                .as_ref()
+                .map(|a| a.role_arn(&names.role))
+                .unwrap_or_default();
+            let fields = function.differences(&desired.settings(&role_arn));
+            if !fields.is_empty() {
+                plan.push(Change::update(Resource::Function, fields));
+            }
+            let mut code = Vec::new();
+            if function.code_sha256 != desired.code_sha256 {
+                code.push("code");
+            }
+            if function.architecture != Some(desired.architecture) {
+                code.push("architecture");
+            }
+            if !code.is_empty() {
+                plan.push(Change::update(Resource::FunctionCode, code));
+            }
+        }
+    }
+
+    // One AWS_PROXY integration to the function; an existing one is reused (routes keep it).
+    let want_uri = account
+        .as_ref()
+        .map(|a| a.integration_uri(region, &names.function));
+    let matching = observed
+        .integrations
+        .iter()
+        .find(|i| i.kind == "AWS_PROXY" && Some(&i.uri) == want_uri.as_ref());
+    let kept = match (
+        observed.api.is_some(),
+        matching,
+        observed.integrations.first(),
+    ) {
+        (false, _, _) => None,
+        (true, Some(i), _) => Some(i.id.clone()),
+        (true, None, Some(first)) => {
+            let id = Some(first.id.clone());
+            plan.push(Change::update(Resource::Integration { id }, vec!["uri"]));
+            Some(first.id.clone())
+        }
+        (true, None, None) => None,
+    };
+    if kept.is_none() {
+        plan.push(Change::create(Resource::Integration { id: None }));
+    }
+
+    let target = kept.as_ref().map(|id| format!("integrations/{id}"));
+    let mut present = BTreeSet::new();
+    for route in &observed.routes {
+        let existing = Resource::Route {
+            key: route.key.clone(),
+            id: Some(route.id.clone()),
+        };
+        if !desired.routes.contains(&route.key) || !present.insert(route.key.clone()) {
+            plan.push(Change::delete(existing));
+        } else if Some(&route.target) != target.as_ref() {
+            plan.push(Change::update(existing, vec!["target"]));
+        }
+    }
+    for key in desired.routes.difference(&present) {
+        let key = key.clone();
+        plan.push(Change::create(Resource::Route { key, id: None }));
+    }
+    for extra in &observed.integrations {
+        if Some(&extra.id) != kept.as_ref() {
+            let id = Some(extra.id.clone());
+            plan.push(Change::delete(Resource::Integration { id }));
+        }
+    }
+
+    match &observed.stage {
+        None => plan.push(Change::create(Resource::Stage)),
+        Some(stage) if !stage.auto_deploy => {
+            plan.push(Change::update(Resource::Stage, vec!["auto_deploy"]))
+        }
+        Some(_) => {}
+    }
+
+    match (&observed.function, &observed.permission_source, &api_arn) {
+        (Some(_), Some(source), Some(arn)) if *source == format!("{arn}/*") => {}
+        (Some(_), Some(_), _) => {
+            plan.push(Change::update(Resource::Permission, vec!["source_arn"]))
+        }
+        _ => plan.push(Change::create(Resource::Permission)),
+    }
+    plan
+}
+
+impl fmt::Display for Resource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Resource::Role => write!(f, "IAM role"),
+            Resource::BasicExecution => write!(f, "basic execution policy"),
+            Resource::ManageConnectionsPolicy => write!(f, "ManageConnections policy"),
+            Resource::Api { id: Some(id) } => write!(f, "API {id}"),
+            Resource::Api { id: None } => write!(f, "WebSocket API"),
+            Resource::Function => write!(f, "function"),
+            Resource::FunctionCode => write!(f, "function code"),
+            Resource::Integration { id: Some(id) } => write!(f, "integration {id}"),
+            Resource::Integration { id: None } => write!(f, "integration"),
+            Resource::Route { key, .. } => write!(f, "route {key}"),
+            Resource::Stage => write!(f, "stage"),
+            Resource::Permission => write!(f, "invoke permission"),
+        }
+    }
+}
+
+impl fmt::Display for Action {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Action::Create => write!(f, "create"),
+            Action::Update(fields) => write!(f, "update ({})", fields.join(", ")),
+            Action::Delete => write!(f, "delete"),
+        }
+    }
+}
+
+/// What the progress lines and `changes` in the outputs say.
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use Action::{Create, Delete, Update};
+        match (&self.resource, &self.action) {
+            (Resource::Role, Create) => write!(f, "create IAM role"),
+            (Resource::BasicExecution, Create) => write!(f, "attach basic execution policy"),
+            (Resource::Api { .. }, Create) => write!(f, "create WebSocket API"),
+            (Resource::Api { .. }, Update(_)) => write!(f, "update API route selection"),
+            (Resource::Api { id: Some(id) }, Delete) => write!(f, "delete duplicate API {id}"),
+            (Resource::ManageConnectionsPolicy, Create | Update(_)) => {
+                write!(f, "scope role to the API")
+            }
+            (Resource::Function, Create) => write!(f, "create function"),
+            (Resource::Function, Update(fields)) => {
+                write!(f, "update function configuration ({})", fields.join(", "))
+            }
+            (Resource::FunctionCode, Update(_)) => write!(f, "update function code"),
+            (Resource::Integration { .. }, Create) => write!(f, "create integration"),
+            (Resource::Integration { .. }, Update(_)) => {
+                write!(f, "point integration at the function")
+            }
+            (Resource::Integration { id: Some(id) }, Delete) => {
+                write!(f, "delete extra integration {id}")
+            }
+            (Resource::Route { key, .. }, Create) => write!(f, "add route {key}"),
+            (Resource::Route { key, .. }, Update(_)) => {
+                write!(f, "point route {key} at the integration")
+            }
+            (Resource::Route { key, .. }, Delete) => write!(f, "delete route {key}"),
+            (Resource::Stage, Create) => write!(f, "create stage"),
+            (Resource::Stage, Update(_)) => write!(f, "enable stage auto-deploy"),
+            (Resource::Permission, Create) => {
+                write!(f, "allow API Gateway to invoke the function")
+            }
+            (Resource::Permission, Update(_)) => {
+                write!(f, "re-scope the invoke permission to the API")
+            }
+            (resource, action) => write!(f, "{action} {resource}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
