@@ -10,6 +10,7 @@ mod binaries;
 mod busy_poll;
 mod connections;
 mod dispatch;
+pub mod dynamodb;
 mod gateway;
 mod ids;
 mod limits;
