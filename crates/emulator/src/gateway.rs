@@ -155,12 +155,7 @@ impl Gateway {
     ) -> Response<Full<Bytes>> {
         let stage_path = format!("/{}", self.config.stage);
         let path = request.uri().path().to_string();
-        if let Some(store) = self
-            .config
-            .dynamodb
-            .as_ref()
-            .filter(|_| dynamodb::serves(&path))
-        {
+        if let (Some(store), true) = (&self.config.dynamodb, dynamodb::serves(&path)) {
             return dynamodb::handle(store, request).await;
         }
         if path == stage_path || path == format!("{stage_path}/") {

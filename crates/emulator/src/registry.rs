@@ -78,3 +78,63 @@ impl Drop for Registry {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeMap;
+    use std::path::Path;
+
+    use serde_json::json;
+    use socket_manifest::Overrides;
+
+    fn echo_manifest() -> Manifest {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/echo/serverless.yml");
+        Manifest::load_with_env(&path, &Overrides::default(), BTreeMap::new()).unwrap()
+    }
+
+    fn variable<'a>(environment: &'a [(String, String)], name: &str) -> Option<&'a str> {
+        environment
+            .iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value.as_str())
+    }
+
+    #[tokio::test]
+    async fn served_locally_the_workers_reach_socket_dev_and_the_table_exists() {
+        let manifest = echo_manifest();
+        let registry = Registry::start(&RegistryOptions::default(), &manifest, "127.0.0.1:3111");
+        let table = format!("{}-connections", manifest.resource_prefix());
+        let environment = super::super::worker_environment(&manifest, "http://x", Some(&registry));
+        assert_eq!(
+            variable(&environment, env::REGISTRY_TABLE),
+            Some(table.as_str())
+        );
+        assert_eq!(
+            variable(&environment, env::REGISTRY_ENDPOINT),
+            Some("http://127.0.0.1:3111/@dynamodb")
+        );
+        let store = registry.local.as_ref().expect("served locally");
+        assert_eq!(store.table_names(), [table]);
+    }
+
+    #[tokio::test]
+    async fn another_endpoint_is_passed_on_and_nothing_is_served() {
+        let manifest = echo_manifest();
+        let options = RegistryOptions {
+            table: Some("my-table".into()),
+            endpoint: Some("http://127.0.0.1:8000".into()),
+        };
+        let registry = Registry::start(&options, &manifest, "127.0.0.1:3111");
+        assert!(registry.local.is_none());
+        assert_eq!(
+            json!(registry.environment()),
+            json!([
+                [env::REGISTRY_TABLE, "my-table"],
+                [env::REGISTRY_ENDPOINT, "http://127.0.0.1:8000"]
+            ])
+        );
+        let off = super::super::worker_environment(&manifest, "http://x", None);
+        assert_eq!(variable(&off, env::REGISTRY_TABLE), None);
+    }
+}

@@ -10,6 +10,7 @@
 mod errors;
 mod expressions;
 mod http;
+mod keys;
 mod operations;
 mod params;
 mod query;
@@ -27,7 +28,8 @@ use tokio::task::JoinHandle;
 
 pub use errors::DynamoError;
 pub use http::{handle, serves, PATH};
-pub use store::{KeySchema, Store, TTL_ATTRIBUTE};
+pub use keys::KeySchema;
+pub use store::{Store, TTL_ATTRIBUTE};
 
 /// How often expired items are dropped from memory (reads never see them either way).
 const SWEEP_INTERVAL: Duration = Duration::from_secs(30);

@@ -7,9 +7,10 @@ use std::collections::HashSet;
 use serde_json::{json, Map, Value};
 
 use super::errors::DynamoError;
+use super::keys::ItemKey;
 use super::params::{constraint, Params};
 use super::query;
-use super::store::{now_seconds, ItemKey, Store};
+use super::store::{now_seconds, Store};
 use super::tables;
 use super::values::{self, Item, MAX_ITEM_BYTES};
 
@@ -226,7 +227,7 @@ fn write_request(request: &Value) -> Result<Write, DynamoError> {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::dynamodb::store::KeySchema;
+    use crate::dynamodb::keys::KeySchema;
 
     pub fn registry_store() -> Store {
         let store = Store::new("us-east-1");

@@ -10,8 +10,9 @@ use serde_json::{json, Map, Value};
 
 use super::errors::DynamoError;
 use super::expressions::{self, Comparator, Term};
+use super::keys::{ItemKey, KeySchema, KeyType, KeyValue};
 use super::params::{constraint, not_served, Params};
-use super::store::{now_seconds, ItemKey, KeySchema, KeyType, KeyValue, Store};
+use super::store::{now_seconds, Store};
 use super::values;
 
 /// A page holds at most this many bytes of items.

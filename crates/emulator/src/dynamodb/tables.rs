@@ -6,8 +6,9 @@ use std::time::UNIX_EPOCH;
 use serde_json::{json, Value};
 
 use super::errors::DynamoError;
+use super::keys::{KeyAttribute, KeySchema, KeyType};
 use super::params::{constraint, not_served, table_name, Params};
-use super::store::{now_seconds, KeyAttribute, KeySchema, KeyType, Store, Table};
+use super::store::{now_seconds, Store, Table};
 
 /// DynamoDB's TableDescription of `table` in `status`.
 fn description(table: &Table, region: &str, status: &str) -> Value {
