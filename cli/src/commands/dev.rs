@@ -62,10 +62,12 @@ pub fn run(args: Args) -> miette::Result<()> {
         },
         function_timeout: args.timeout.map(seconds),
         bootstrap: args.bootstrap,
-        registry: (args.connections || args.registry_endpoint.is_some()).then(|| RegistryOptions {
-            table: None,
-            endpoint: args.registry_endpoint,
-        }),
+        registry: (args.connections || args.registry_endpoint.is_some()).then_some(
+            RegistryOptions {
+                table: None,
+                endpoint: args.registry_endpoint,
+            },
+        ),
     };
     socket_emulator::run(options).map_err(Into::into)
 }
