@@ -258,6 +258,72 @@ async fn management_api_sends_describes_and_deletes() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_flag_serves_the_registry_table_at_at_dynamodb() {
+    let dev = SocketDev::echo(&["--connections"]);
+    let endpoint = format!("http://127.0.0.1:{}/@dynamodb", dev.port());
+    let call = |operation: &'static str, body: Value| {
+        let endpoint = endpoint.clone();
+        async move {
+            let target = format!("DynamoDB_20120810.{operation}");
+            http_client::request(
+                "POST",
+                &endpoint,
+                &[
+                    ("content-type", "application/x-amz-json-1.0"),
+                    ("x-amz-target", &target),
+                ],
+                body.to_string().as_bytes(),
+            )
+            .await
+            .unwrap()
+        }
+    };
+    // The table is the one `socket deploy` would create, there from the start.
+    let put = call(
+        "PutItem",
+        json!({"TableName": "echo-dev-connections", "Item": {"pk": {"S": "all"}, "sk": {"S": "id1"}}}),
+    )
+    .await;
+    assert_eq!((put.status, put.json()), (200, json!({})));
+    let query = call(
+        "Query",
+        json!({
+            "TableName": "echo-dev-connections",
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": "all"}},
+        }),
+    )
+    .await;
+    assert_eq!(query.headers["content-type"], "application/x-amz-json-1.0");
+    assert_eq!(
+        query.json(),
+        json!({"Count": 1, "ScannedCount": 1, "Items": [{"pk": {"S": "all"}, "sk": {"S": "id1"}}]})
+    );
+    let missing = call("DescribeTable", json!({"TableName": "other-table"})).await;
+    assert_eq!(missing.status, 400);
+    assert_eq!(
+        missing.json()["__type"],
+        "com.amazonaws.dynamodb.v20120810#ResourceNotFoundException"
+    );
+    assert!(dev
+        .output()
+        .iter()
+        .any(|line| line.contains("connection registry: table echo-dev-connections")));
+
+    // Without the flag the path is not served.
+    let off = SocketDev::echo(&[]);
+    let refused = http_client::request(
+        "POST",
+        &format!("http://127.0.0.1:{}/@dynamodb", off.port()),
+        &[("x-amz-target", "DynamoDB_20120810.ListTables")],
+        b"{}",
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status, 403);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn message_over_128_kb_is_closed_with_1009() {
     let dev = SocketDev::echo(&["--workers", "1"]);
 

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use socket_emulator::{DevOptions, Limits};
+use socket_emulator::{DevOptions, Limits, RegistryOptions};
 
 use crate::args::ManifestArgs;
 
@@ -35,6 +35,14 @@ pub struct Args {
     /// Run this prebuilt handler binary instead of building the handler crate (implies --no-watch).
     #[arg(long, value_name = "PATH")]
     bootstrap: Option<PathBuf>,
+    /// Turn the connection registry on: `socket dev` serves its DynamoDB table in memory at
+    /// `/@dynamodb` on its own port, with no AWS account.
+    #[arg(long)]
+    connections: bool,
+    /// Keep the connection registry at this DynamoDB endpoint instead (DynamoDB Local, moto,
+    /// e.g. http://127.0.0.1:8000), in a table that exists there; implies --connections.
+    #[arg(long, value_name = "URL")]
+    registry_endpoint: Option<String>,
 }
 
 pub fn run(args: Args) -> miette::Result<()> {
@@ -54,6 +62,12 @@ pub fn run(args: Args) -> miette::Result<()> {
         },
         function_timeout: args.timeout.map(seconds),
         bootstrap: args.bootstrap,
+        registry: (args.connections || args.registry_endpoint.is_some()).then_some(
+            RegistryOptions {
+                table: None,
+                endpoint: args.registry_endpoint,
+            },
+        ),
     };
     socket_emulator::run(options).map_err(Into::into)
 }

@@ -36,7 +36,7 @@ use tokio_tungstenite::WebSocketStream;
 use super::connections::{Connection, Lifecycles, Outbound, Registry};
 use super::limits::{self, Limits};
 use super::workers::{Failure, Outcome, Pool};
-use super::{ids, management, output, responses};
+use super::{dynamodb, ids, management, output, responses};
 
 /// API Gateway gives up on an integration after 29 seconds, whatever the function timeout.
 const INTEGRATION_TIMEOUT: Duration = Duration::from_secs(29);
@@ -54,6 +54,8 @@ pub struct GatewayConfig {
     /// Custom route keys declared in the manifest; any other selected value goes to `$default`.
     pub routes: Vec<String>,
     pub limits: Limits,
+    /// The connection registry's tables, served at `POST /@dynamodb` when `socket dev` holds them.
+    pub dynamodb: Option<Arc<dynamodb::Store>>,
 }
 
 type WebSocket = WebSocketStream<TokioIo<Upgraded>>;
@@ -153,6 +155,9 @@ impl Gateway {
     ) -> Response<Full<Bytes>> {
         let stage_path = format!("/{}", self.config.stage);
         let path = request.uri().path().to_string();
+        if let (Some(store), true) = (&self.config.dynamodb, dynamodb::serves(&path)) {
+            return dynamodb::handle(store, request).await;
+        }
         if path == stage_path || path == format!("{stage_path}/") {
             if is_websocket_upgrade(&request) {
                 return self.handshake(request, remote).await;

@@ -10,11 +10,13 @@ mod binaries;
 mod busy_poll;
 mod connections;
 mod dispatch;
+pub mod dynamodb;
 mod gateway;
 mod ids;
 mod limits;
 mod management;
 mod output;
+mod registry;
 mod responses;
 mod runtime_api;
 mod watch;
@@ -52,6 +54,20 @@ pub struct DevOptions {
     pub function_timeout: Option<Duration>,
     /// A prebuilt handler binary to run instead of building the handler crate (no watching).
     pub bootstrap: Option<PathBuf>,
+    /// The connection registry: `Some` when the manifest turns it on (`connections:`) or
+    /// `--connections` / `--registry-endpoint` force it; `None` leaves it off (the workers get
+    /// no `SOCKET_REGISTRY_TABLE`).
+    pub registry: Option<RegistryOptions>,
+}
+
+/// Where the workers' connection registry lives under `socket dev`.
+#[derive(Clone, Debug, Default)]
+pub struct RegistryOptions {
+    /// The table; `None` names it as `socket deploy` does: `{service}-{stage}-connections`.
+    pub table: Option<String>,
+    /// Another DynamoDB endpoint (DynamoDB Local, moto) holding the table; `None` serves it
+    /// in memory at `http://<host>:<port>/@dynamodb` on `socket dev`'s own port.
+    pub endpoint: Option<String>,
 }
 
 /// Everything that stops `socket dev` from starting.
@@ -145,6 +161,10 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
     };
     let origin = format!("{display_host}:{}", bound.port());
     let management_endpoint = format!("http://{origin}/{}", manifest.stage);
+    let registry = options
+        .registry
+        .as_ref()
+        .map(|registry| registry::Registry::start(registry, &manifest, &origin));
 
     let timeout = options
         .function_timeout
@@ -156,7 +176,7 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
             manifest.resource_prefix()
         ),
         timeout,
-        environment: worker_environment(&manifest, &management_endpoint),
+        environment: worker_environment(&manifest, &management_endpoint, registry.as_ref()),
         working_dir: manifest.code.clone(),
     };
     let pool = workers::Pool::start(function, binary, options.workers);
@@ -167,6 +187,9 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
             route_selection: manifest.route_selection.clone(),
             routes: manifest.routes.clone(),
             limits: options.limits,
+            dynamodb: registry
+                .as_ref()
+                .and_then(|registry| registry.local.clone()),
         },
         Arc::clone(&pool),
     );
@@ -181,6 +204,9 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
         if manifest.routes.is_empty() { "" } else { ", " },
         manifest.routes.join(", "),
     ));
+    if let Some(registry) = &registry {
+        Reporter::Human.info(registry.describe());
+    }
 
     let _watching = if options.watch && options.bootstrap.is_none() {
         let for_rebuild = manifest.clone();
@@ -215,14 +241,18 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
 }
 
 /// The environment Lambda gives a function, plus what the runtime needs to reach the emulator.
-fn worker_environment(manifest: &Manifest, management_endpoint: &str) -> Vec<(String, String)> {
+fn worker_environment(
+    manifest: &Manifest,
+    management_endpoint: &str,
+    registry: Option<&registry::Registry>,
+) -> Vec<(String, String)> {
     let mut environment: Vec<(String, String)> = manifest
         .env
         .iter()
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     let name = manifest.resource_prefix();
-    let lambda = [
+    let mut lambda = vec![
         ("AWS_LAMBDA_FUNCTION_NAME", name.clone()),
         (
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
@@ -256,6 +286,11 @@ fn worker_environment(manifest: &Manifest, management_endpoint: &str) -> Vec<(St
             management_endpoint.to_string(),
         ),
     ];
+    lambda.extend(
+        registry
+            .into_iter()
+            .flat_map(registry::Registry::environment),
+    );
     // Lambda's own variables win over the manifest's, as on Lambda (they are reserved there).
     environment.retain(|(key, _)| !lambda.iter().any(|(reserved, _)| reserved == key));
     environment.extend(lambda.into_iter().map(|(k, v)| (k.to_string(), v)));
