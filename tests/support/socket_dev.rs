@@ -6,7 +6,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::workspace::{echo_binary, socket_binary, workspace_root};
+use crate::workspace::{example_binary, socket_binary, workspace_root};
 
 /// A running `socket dev`.
 pub struct SocketDev {
@@ -22,7 +22,13 @@ impl SocketDev {
     /// `socket dev --port 0` on `examples/echo`, running the echo handler the tests built (so
     /// tests do not queue on cargo's lock), plus `extra` arguments.
     pub fn echo(extra: &[&str]) -> SocketDev {
-        let manifest = workspace_root().join("examples/echo/serverless.yml");
+        SocketDev::example("echo", extra)
+    }
+
+    /// `socket dev --port 0` on `examples/<name>`, running that example's handler as the tests
+    /// built it, plus `extra` arguments.
+    pub fn example(name: &str, extra: &[&str]) -> SocketDev {
+        let manifest = workspace_root().join(format!("examples/{name}/serverless.yml"));
         let mut args = vec![
             "dev".to_string(),
             "--config".to_string(),
@@ -30,7 +36,7 @@ impl SocketDev {
             "--port".to_string(),
             "0".to_string(),
             "--bootstrap".to_string(),
-            echo_binary().display().to_string(),
+            example_binary(name).display().to_string(),
         ];
         args.extend(extra.iter().map(|arg| arg.to_string()));
         SocketDev::start(&args)

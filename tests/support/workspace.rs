@@ -19,28 +19,31 @@ pub fn target_dir() -> PathBuf {
         .unwrap_or_else(|| workspace_root().join("target"))
 }
 
-/// `target/debug/socket` and `target/debug/echo` (the echo example's handler for this machine),
-/// built with cargo once per test process.
-fn built() -> &'static (PathBuf, PathBuf) {
-    static BUILT: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+/// The folder of the binaries built with cargo once per test process: `socket` and the
+/// examples' handlers (`echo`, `chat`) for this machine. The same command as the test command's
+/// build, so it finds everything fresh there (another feature selection would rebuild crates).
+fn built() -> &'static PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "socket-cli", "-p", "echo"])
+            .args(["build", "--workspace", "--all-targets"])
             .current_dir(workspace_root())
             .status()
-            .expect("run cargo build -p socket-cli -p echo");
-        assert!(status.success(), "cargo build -p socket-cli -p echo failed");
-        let debug = target_dir().join("debug");
-        (debug.join("socket"), debug.join("echo"))
+            .expect("run cargo build --workspace --all-targets");
+        assert!(
+            status.success(),
+            "cargo build --workspace --all-targets failed"
+        );
+        target_dir().join("debug")
     })
 }
 
 /// The `socket` binary.
 pub fn socket_binary() -> PathBuf {
-    built().0.clone()
+    built().join("socket")
 }
 
-/// The echo example's handler binary, built for this machine.
-pub fn echo_binary() -> PathBuf {
-    built().1.clone()
+/// An example's handler binary (`examples/<name>`), built for this machine.
+pub fn example_binary(name: &str) -> PathBuf {
+    built().join(name)
 }

@@ -17,6 +17,7 @@ mod limits;
 mod management;
 mod output;
 mod registry;
+pub mod running;
 mod responses;
 mod runtime_api;
 mod watch;
@@ -161,10 +162,17 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
     };
     let origin = format!("{display_host}:{}", bound.port());
     let management_endpoint = format!("http://{origin}/{}", manifest.stage);
-    let registry = options
-        .registry
+    // The flags win; otherwise the manifest's `connections:` turns the registry on.
+    let registry_options = options.registry.clone().or_else(|| {
+        manifest.connections.as_ref().map(|registry| RegistryOptions {
+            table: Some(registry.table.clone()),
+            endpoint: None,
+        })
+    });
+    let registry = registry_options
         .as_ref()
         .map(|registry| registry::Registry::start(registry, &manifest, &origin));
+    let _running = running::Running::record(&manifest.dir, &manifest.stage, &origin);
 
     let timeout = options
         .function_timeout
@@ -282,10 +290,13 @@ fn worker_environment(
             manifest.route_selection.clone(),
         ),
         (
-            "SOCKET_MANAGEMENT_ENDPOINT",
+            socket_protocol::env::MANAGEMENT_ENDPOINT,
             management_endpoint.to_string(),
         ),
     ];
+    if let Some(registry) = &manifest.connections {
+        lambda.push((socket_protocol::env::REGISTRY_TTL, registry.ttl.to_string()));
+    }
     lambda.extend(
         registry
             .into_iter()
