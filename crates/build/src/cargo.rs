@@ -39,7 +39,10 @@ pub fn build(request: &Request, step: &Step, label: &str) -> Result<PathBuf, Bui
         .args(["--profile", request.profile.name()])
         .args(request.profile.config_args())
         .arg("--message-format=json-render-diagnostics");
-    if std::io::stderr().is_terminal() {
+    // cargo's stderr is captured, so cargo cannot tell it is for a terminal: say so, unless
+    // the user asked for no colour (https://no-color.org).
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if std::io::stderr().is_terminal() && !no_color {
         cmd.arg("--color=always");
     }
     if let Some(target) = request.target {
