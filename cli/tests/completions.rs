@@ -45,7 +45,7 @@ fn bash_completion_offers_the_subcommands() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(
-        stdout.contains("registered: complete -F _socket"),
+        stdout.contains("registered: complete ") && stdout.contains(" -F _socket socket"),
         "{stdout}"
     );
     let offered = |prefix: &str| -> Vec<String> {

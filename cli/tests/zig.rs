@@ -27,8 +27,9 @@ fn is_cross_compiler(name: &str) -> bool {
             .any(|prefix| name.starts_with(prefix))
 }
 
-/// A folder of symlinks to the first of each program on PATH, cross compilers left out.
-fn path_without_cross_compilers(farm: &Path) -> PathBuf {
+/// A folder of symlinks to the first of each program on PATH, cross compilers and the programs
+/// `also_hidden` names left out.
+fn path_without_cross_compilers(farm: &Path, also_hidden: fn(&str) -> bool) -> PathBuf {
     std::fs::create_dir_all(farm).unwrap();
     let path = std::env::var_os("PATH").unwrap();
     for dir in std::env::split_paths(&path) {
@@ -38,7 +39,9 @@ fn path_without_cross_compilers(farm: &Path) -> PathBuf {
         for entry in entries.flatten() {
             let name = entry.file_name();
             let link = farm.join(&name);
-            if is_cross_compiler(&name.to_string_lossy()) || link.symlink_metadata().is_ok() {
+            let hidden =
+                is_cross_compiler(&name.to_string_lossy()) || also_hidden(&name.to_string_lossy());
+            if hidden || link.symlink_metadata().is_ok() {
                 continue;
             }
             std::os::unix::fs::symlink(entry.path(), &link).unwrap();
@@ -62,7 +65,7 @@ fn package_with_zig(arch: &str) -> Vec<u8> {
     let cache = dir.path().join("cache");
     std::fs::create_dir_all(cache.join("socket")).unwrap();
     std::os::unix::fs::symlink(&venv, cache.join("socket/zig-venv")).unwrap();
-    let path = path_without_cross_compilers(&dir.path().join("bin"));
+    let path = path_without_cross_compilers(&dir.path().join("bin"), |_| false);
     let config = write_echo_manifest(dir.path(), arch);
 
     let out = Command::new(env!("CARGO_BIN_EXE_socket"))
@@ -72,6 +75,12 @@ fn package_with_zig(arch: &str) -> Vec<u8> {
         .env("XDG_CACHE_HOME", &cache)
         .env("SOCKET_BUILD_WITH", "zig")
         .env("CARGO_TARGET_DIR", workspace().join("target/zig-tests"))
+        // cargo-zigbuild's compiler wrappers live in XDG_CACHE_HOME by default: a fixed folder
+        // keeps their paths, so the C code is not rebuilt on every run.
+        .env(
+            "CARGO_ZIGBUILD_CACHE_DIR",
+            workspace().join("target/zig-tests/cargo-zigbuild"),
+        )
         .env_remove("CARGO_ZIGBUILD_ZIG_PATH")
         .output()
         .unwrap();
@@ -82,6 +91,65 @@ fn package_with_zig(arch: &str) -> Vec<u8> {
         "built with Zig:\n{stderr}"
     );
     bootstrap_from_zip(&dir.path().join(".socket/dev/bootstrap.zip"))
+}
+
+#[test]
+fn without_python_the_error_names_the_install_commands() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = path_without_cross_compilers(&dir.path().join("bin"), |name| {
+        name.starts_with("python") || name.starts_with("cargo-zigbuild") || name == "zig"
+    });
+    let config = write_echo_manifest(dir.path(), "arm64");
+    let out = Command::new(env!("CARGO_BIN_EXE_socket"))
+        .args(["package", "--config"])
+        .arg(&config)
+        .env("PATH", path)
+        .env("XDG_CACHE_HOME", dir.path().join("empty-cache"))
+        .env_remove("SOCKET_BUILD_WITH")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    // The report is wrapped to a width, with a margin: compare without either.
+    let compact = |text: &str| -> String {
+        text.chars()
+            .filter(|c| !c.is_whitespace() && *c != '|')
+            .collect()
+    };
+    let says = |expected: &str| compact(&stderr).contains(&compact(expected));
+    assert!(
+        says("cannot build for aarch64-unknown-linux-musl"),
+        "{stderr}"
+    );
+    assert!(says("python3 is not installed"), "{stderr}");
+    let os_release = std::fs::read_to_string("/etc/os-release").unwrap_or_default();
+    if os_release
+        .lines()
+        .any(|l| l == "ID=debian" || l == "ID=ubuntu")
+    {
+        assert!(
+            says("`sudo apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross`"),
+            "{stderr}"
+        );
+        assert!(says("`pip3 install ziglang cargo-zigbuild`"), "{stderr}");
+    }
+    // Nothing was installed.
+    assert!(!dir.path().join("empty-cache/socket/zig-venv").exists());
+}
+
+#[test]
+fn an_unknown_build_with_value_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = write_echo_manifest(dir.path(), "x86_64");
+    let out = Command::new(env!("CARGO_BIN_EXE_socket"))
+        .args(["package", "--config"])
+        .arg(&config)
+        .env("SOCKET_BUILD_WITH", "gcc")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("SOCKET_BUILD_WITH is `gcc`"), "{stderr}");
 }
 
 #[test]

@@ -75,9 +75,7 @@ pub enum BuildError {
     #[diagnostic(code(socket::build::target), help("run `rustup target add {target}`"))]
     TargetMissing { target: String, detail: String },
 
-    #[error(
-        "no C toolchain builds {target} on this machine, and Zig could not be installed: {reason}"
-    )]
+    #[error("cannot build for {target}: no C toolchain for it, and Zig could not be installed ({reason})")]
     #[diagnostic(code(socket::build::toolchain))]
     ToolchainMissing {
         target: String,

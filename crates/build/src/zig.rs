@@ -84,7 +84,7 @@ pub fn install(reporter: Reporter) -> Result<Zigbuild, String> {
     }
     // Said even in --json mode: this writes to the user's disk and downloads from PyPI.
     eprintln!(
-        "socket: no C cross toolchain or Zig found; installing Zig (PyPI packages ziglang and cargo-zigbuild) into {}",
+        "socket: Zig is not installed; installing it with cargo-zigbuild (PyPI packages ziglang, cargo-zigbuild) into {}",
         venv.display()
     );
     let step = reporter.step("Installing Zig and cargo-zigbuild");
