@@ -1,4 +1,5 @@
-//! Running `cargo build` (or `cargo-zigbuild zigbuild`, which takes the same arguments) on the handler crate and finding the executable it produced.
+//! Running `cargo build` (or `cargo-zigbuild zigbuild`, which takes the same arguments) on the
+//! handler crate and finding the executable it produced.
 //!
 //! `--message-format=json-render-diagnostics` puts one JSON message per line on stdout (artifacts,
 //! with their paths, so a workspace member's shared target dir needs no guessing) while cargo's
