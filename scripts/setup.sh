@@ -6,6 +6,8 @@
 #     chromium (the browser test of examples/echo)
 #   - Rust targets: x86_64-unknown-linux-musl, aarch64-unknown-linux-musl
 #   - moto[server], the local AWS implementation the deploy tests run against, in target/moto-venv
+#   - Zig and cargo-zigbuild (PyPI: ziglang, cargo-zigbuild) in target/zig-venv, for the test that
+#     packages without C cross compilers (cli/tests/zig.rs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,5 +40,11 @@ if [ ! -x "$venv/bin/moto_server" ]; then
   echo "setup: installing moto[server] into $venv"
   python3 -m venv "$venv"
   "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]'
+fi
+venv=target/zig-venv
+if [ ! -x "$venv/bin/cargo-zigbuild" ]; then
+  echo "setup: installing ziglang and cargo-zigbuild into $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install --quiet --disable-pip-version-check ziglang cargo-zigbuild
 fi
 echo "setup: ready"

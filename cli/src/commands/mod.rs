@@ -1,5 +1,6 @@
 //! The commands, one file each: an `Args` struct (what clap parses) and `run(args)`.
 
+mod completions;
 mod credentials;
 mod deploy;
 mod dev;
@@ -13,7 +14,7 @@ use clap::{Parser, Subcommand};
 #[derive(Parser)]
 #[command(
     name = "socket",
-    version,
+    version = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("SOCKET_COMMIT"), ")"),
     about = "Serverless WebSockets in Rust: API Gateway + Lambda, deployed in seconds, emulated locally.",
     long_about = "Serverless WebSockets in Rust.\n\n\
         Write handlers with socket_runtime::on(\"connect\" | \"message\" | ...), describe the service in \
@@ -54,8 +55,12 @@ pub enum Command {
             .socket/<stage>/bootstrap.zip next to the manifest. Prints the path, size and SHA-256: \
             the same code always gives the same SHA-256.\n\n\
             Missing Rust targets are added with rustup. Crates with C code (ring, aws-lc-sys) need a C \
-            compiler for the target: musl-gcc or gcc for x86_64, aarch64-linux-gnu-gcc for arm64 \
-            (Debian/Ubuntu: `sudo apt-get install musl-tools gcc-aarch64-linux-gnu libc6-dev-arm64-cross`).",
+            compiler for the target: musl-gcc or gcc for a Linux host's own architecture, a cross \
+            compiler (aarch64-linux-gnu-gcc, musl-cross) for the other. Without one, the build uses Zig \
+            through cargo-zigbuild, from PATH or from socket's cache (~/.cache/socket/zig-venv), where \
+            socket installs it from PyPI when python3 is available.\n\n\
+            SOCKET_BUILD_WITH=zig always builds with Zig, =cc always with the C toolchain, =auto (default) \
+            with the C toolchain when it is installed.",
         after_help = "Examples:\n  socket package\n  socket package --stage prod\n  socket package --config examples/echo/serverless.yml"
     )]
     Package(package::Args),
@@ -81,6 +86,11 @@ pub enum Command {
         after_help = "Examples:\n  socket init my-socket && cd my-socket && socket dev\n  socket init --template echo"
     )]
     Init(init::Args),
+    /// Print the shell completion script for bash, zsh, fish or PowerShell.
+    #[command(
+        after_help = "Install:\n  bash:        socket completions bash > ~/.local/share/bash-completion/completions/socket\n  zsh:         socket completions zsh > ~/.zfunc/_socket   (with fpath+=~/.zfunc before compinit)\n  fish:        socket completions fish > ~/.config/fish/completions/socket.fish\n  PowerShell:  socket completions powershell >> $PROFILE"
+    )]
+    Completions(completions::Args),
 }
 
 /// Runs one command.
@@ -93,5 +103,6 @@ pub fn run(command: Command) -> miette::Result<()> {
         Command::Package(args) => package::run(args),
         Command::Credentials(args) => credentials::run(args),
         Command::Init(args) => init::run(args),
+        Command::Completions(args) => completions::run(args),
     }
 }

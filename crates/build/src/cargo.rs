@@ -1,4 +1,5 @@
-//! Running `cargo build` on the handler crate and finding the executable it produced.
+//! Running `cargo build` (or `cargo-zigbuild zigbuild`, which takes the same arguments) on the
+//! handler crate and finding the executable it produced.
 //!
 //! `--message-format=json-render-diagnostics` puts one JSON message per line on stdout (artifacts,
 //! with their paths, so a workspace member's shared target dir needs no guessing) while cargo's
@@ -10,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use super::profile::Profile;
-use super::toolchain::TargetEnv;
+use super::toolchain::Builder;
 use super::BuildError;
 use socket_progress::Step;
 
@@ -20,20 +21,29 @@ pub struct Request<'a> {
     /// `None`: the host's own target.
     pub target: Option<&'a str>,
     pub profile: Profile,
-    pub env: &'a TargetEnv,
+    pub builder: &'a Builder,
 }
 
 /// Builds and returns the path of the crate's binary.
 pub fn build(request: &Request, step: &Step, label: &str) -> Result<PathBuf, BuildError> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
-    let mut cmd = Command::new(&cargo);
-    cmd.arg("build")
-        .arg("--manifest-path")
+    let (mut cmd, cargo, missing_compiler) = match request.builder {
+        Builder::Cargo(env) => {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_string());
+            let mut cmd = Command::new(&cargo);
+            cmd.arg("build").envs(env.vars.iter().map(|(k, v)| (k, v)));
+            (cmd, cargo, env.missing_compiler.as_deref())
+        }
+        Builder::Zig(zig) => (zig.command(), zig.program.display().to_string(), None),
+    };
+    cmd.arg("--manifest-path")
         .arg(request.manifest_path)
         .args(["--profile", request.profile.name()])
         .args(request.profile.config_args())
         .arg("--message-format=json-render-diagnostics");
-    if std::io::stderr().is_terminal() {
+    // cargo's stderr is captured, so cargo cannot tell it is for a terminal: say so, unless
+    // the user asked for no colour (https://no-color.org).
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    if std::io::stderr().is_terminal() && !no_color {
         cmd.arg("--color=always");
     }
     if let Some(target) = request.target {
@@ -43,7 +53,6 @@ pub fn build(request: &Request, step: &Step, label: &str) -> Result<PathBuf, Bui
         // A rust-toolchain.toml in the handler crate picks the toolchain, as with `cargo build` there.
         cmd.current_dir(dir);
     }
-    cmd.envs(request.env.vars.iter().map(|(k, v)| (k, v)));
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -98,7 +107,7 @@ pub fn build(request: &Request, step: &Step, label: &str) -> Result<PathBuf, Bui
     let stderr = stderr_reader.join().unwrap_or_default();
     if !status.success() {
         let output = String::from_utf8_lossy(&stderr).into_owned();
-        let advice = advice(&output, request.env.missing_compiler.as_deref());
+        let advice = advice(&output, missing_compiler);
         return Err(BuildError::CargoFailed {
             code: status.code(),
             output,
@@ -121,8 +130,8 @@ fn advice(output: &str, missing_compiler: Option<&str>) -> String {
     .any(|s| output.contains(s))
         || (output.contains("fatal error:") && output.contains(".h: No such file"));
     match missing_compiler {
-        Some(cmd) if tool_missing => format!(
-            "a C compiler for the target is missing (crates such as ring compile C code): run `{cmd}`, then build again"
+        Some(install) if tool_missing => format!(
+            "a C compiler for the target is missing (crates such as ring compile C code): {install}, then build again"
         ),
         _ if tool_missing => "a C compiler or linker for the target is missing: see the cargo output above".to_string(),
         _ => "fix the errors cargo printed above, then run the command again".to_string(),

@@ -3,12 +3,15 @@
 //!
 //! Lambda builds target `x86_64-unknown-linux-musl` / `aarch64-unknown-linux-musl`: a static binary
 //! has no glibc version to mismatch with the Lambda image. The tuned profiles live in
-//! [`profile`]; toolchain setup (Rust target, C cross-compiler, linker) in [`toolchain`].
+//! [`profile`]; toolchain setup (Rust target, C cross-compiler, linker) in [`toolchain`], with
+//! Zig ([`zig`]) where no C cross toolchain is installed.
 
 mod cargo;
+pub mod host;
 pub mod packaging;
 pub mod profile;
 pub mod toolchain;
+pub mod zig;
 mod zip;
 
 use std::path::{Path, PathBuf};
@@ -71,6 +74,22 @@ pub enum BuildError {
     #[error("the Rust target {target} is not installed: {detail}")]
     #[diagnostic(code(socket::build::target), help("run `rustup target add {target}`"))]
     TargetMissing { target: String, detail: String },
+
+    #[error("cannot build for {target}: no C toolchain for it, and Zig could not be installed ({reason})")]
+    #[diagnostic(code(socket::build::toolchain))]
+    ToolchainMissing {
+        target: String,
+        reason: String,
+        #[help]
+        advice: String,
+    },
+
+    #[error("SOCKET_BUILD_WITH is `{value}`")]
+    #[diagnostic(
+        code(socket::build::build_with),
+        help("set SOCKET_BUILD_WITH to `zig` (build with Zig through cargo-zigbuild), `cc` (the C toolchain) or `auto` (the C toolchain when installed, else Zig), or unset it")
+    )]
+    BuildWith { value: String },
 
     /// Cargo's own output has been printed above, as cargo rendered it.
     #[error("cargo build failed{}", code.map(|c| format!(" (exit code {c})")).unwrap_or_default())]
@@ -151,7 +170,7 @@ pub fn build_for_dev(manifest: &Manifest, reporter: Reporter) -> Result<PathBuf,
             manifest_path: &manifest_path,
             target,
             profile: Profile::Dev,
-            env: &env,
+            builder: &toolchain::Builder::Cargo(env),
         };
         cargo::build(&request, &step, &label)
     })();
@@ -173,16 +192,20 @@ pub fn package(manifest: &Manifest, reporter: Reporter) -> Result<Package, Build
     let manifest_path = crate_manifest(manifest)?;
     let arch = manifest.architecture;
     let target = arch.rust_target();
-    let label = format!("Building handler for Lambda ({arch}, {target})");
+    let builder = toolchain::builder(arch, reporter)?;
+    let with = match builder {
+        toolchain::Builder::Cargo(_) => "",
+        toolchain::Builder::Zig(_) => ", with Zig",
+    };
+    let label = format!("Building handler for Lambda ({arch}, {target}{with})");
     let step = reporter.step(&label);
     let built = (|| {
         toolchain::ensure_rust_target(target, &manifest.code)?;
-        let env = toolchain::target_env(arch);
         let request = cargo::Request {
             manifest_path: &manifest_path,
             target: Some(target),
             profile: Profile::Lambda,
-            env: &env,
+            builder: &builder,
         };
         cargo::build(&request, &step, &label)
     })();
