@@ -34,8 +34,9 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
 use super::connections::{Connection, Lifecycles, Outbound, Registry};
+use super::invocation::{Failure, Outcome};
 use super::limits::{self, Limits};
-use super::workers::{Failure, Outcome, Pool};
+use super::workers::Pool;
 use super::{ids, management, output, responses};
 
 /// API Gateway gives up on an integration after 29 seconds, whatever the function timeout.

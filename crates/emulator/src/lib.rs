@@ -5,16 +5,22 @@
 //! semantics ([`gateway`], [`limits`]) and the `@connections` management API ([`management`])
 //! share one port. Source edits rebuild and swap the workers ([`watch`]). Nothing here talks to
 //! AWS: the workers get dummy credentials, and the management API does not check signatures.
+//!
+//! [`Function`] runs one process of a Lambda binary on the same Runtime API, one event at a time:
+//! the bench and the runtime's tests drive handler binaries with it.
 
 mod binaries;
 mod busy_poll;
 mod connections;
 mod dispatch;
+mod function;
 mod gateway;
 mod ids;
+mod invocation;
 mod limits;
 mod management;
 mod output;
+mod process;
 mod responses;
 mod runtime_api;
 mod watch;
@@ -29,7 +35,10 @@ use socket_build::{build_for_dev, BuildError};
 use socket_manifest::{Manifest, ManifestError, Overrides};
 use socket_progress::Reporter;
 
+pub use function::Function;
+pub use invocation::{Failure, FunctionConfig, Invoked, Outcome};
 pub use limits::Limits;
+pub use process::ProcessOutput;
 
 /// What `socket dev` runs.
 #[derive(Clone, Debug)]
@@ -149,7 +158,7 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
     let timeout = options
         .function_timeout
         .unwrap_or(Duration::from_secs(u64::from(manifest.timeout)));
-    let function = workers::FunctionConfig {
+    let function = FunctionConfig {
         arn: format!(
             "arn:aws:lambda:{}:000000000000:function:{}",
             manifest.region,
