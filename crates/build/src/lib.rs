@@ -9,7 +9,7 @@ mod cargo;
 pub mod packaging;
 pub mod profile;
 pub mod toolchain;
-mod zip;
+pub mod zip;
 
 use std::path::{Path, PathBuf};
 
