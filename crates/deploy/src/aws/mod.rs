@@ -416,31 +416,7 @@ pub fn partition_of(arn: &str) -> Option<&str> {
 pub fn decode_policy(document: &str) -> Option<serde_json::Value> {
     serde_json::from_str(document)
         .ok()
-        .or_else(|| serde_json::from_str(&percent_decode(document)).ok())
-}
-
-fn percent_decode(s: &str) -> String {
-    let hex = |b: u8| (b as char).to_digit(16).map(|d| d as u8);
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let escaped = match bytes.get(i..i + 3) {
-            Some([b'%', hi, lo]) => hex(*hi).zip(hex(*lo)).map(|(h, l)| h << 4 | l),
-            _ => None,
-        };
-        match escaped {
-            Some(byte) => {
-                out.push(byte);
-                i += 3;
-            }
-            None => {
-                out.push(if bytes[i] == b'+' { b' ' } else { bytes[i] });
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+        .or_else(|| serde_json::from_str(&socket_protocol::percent::decode_form(document)).ok())
 }
 
 #[cfg(test)]
