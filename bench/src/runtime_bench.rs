@@ -18,7 +18,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use socket_emulator::{Failure, Function, FunctionConfig, Outcome, ProcessOutput};
+use socket_emulator::{Failure, Function, FunctionConfig, LambdaFunction, Outcome, ProcessOutput};
 use tokio::process::Command;
 
 use crate::management_stand_in::ManagementStandIn;
@@ -283,34 +283,26 @@ async fn stop_gently(function: &Function) {
 /// The environment Lambda gives a custom runtime, with dummy credentials; `instance` names the
 /// run in `SOCKET_BENCH_INSTANCE` (for a wrapper's output files).
 fn lambda_config(management: &ManagementStandIn, instance: &str) -> FunctionConfig {
-    let environment = [
-        ("PATH", "/usr/local/bin:/usr/bin:/bin".to_string()),
-        ("TZ", ":UTC".into()),
-        ("AWS_LAMBDA_FUNCTION_NAME", "bench".into()),
-        ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".into()),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench".into()),
+    let endpoint = management.endpoint();
+    let mut environment = LambdaFunction {
+        name: "bench",
+        region: "us-east-1",
+        memory_mb: 128,
+        management_endpoint: &endpoint,
+    }
+    .environment();
+    environment.extend([
         (
-            "AWS_LAMBDA_LOG_STREAM_NAME",
-            "2026/11/22/[$LATEST]bench".into(),
+            "PATH".to_string(),
+            "/usr/local/bin:/usr/bin:/bin".to_string(),
         ),
-        ("_HANDLER", "bootstrap".into()),
-        ("AWS_REGION", "us-east-1".into()),
-        ("AWS_DEFAULT_REGION", "us-east-1".into()),
-        ("AWS_ACCESS_KEY_ID", "AKIDBENCHMARK".into()),
-        ("AWS_SECRET_ACCESS_KEY", "benchmark-secret".into()),
-        ("AWS_SESSION_TOKEN", "benchmark-session".into()),
-        ("AWS_EC2_METADATA_DISABLED", "true".into()),
-        ("SOCKET_MANAGEMENT_ENDPOINT", management.endpoint()),
-        ("SOCKET_BENCH_INSTANCE", instance.to_string()),
-    ];
+        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ("SOCKET_BENCH_INSTANCE".into(), instance.to_string()),
+    ]);
     FunctionConfig {
         arn: "arn:aws:lambda:us-east-1:123456789012:function:bench".into(),
         timeout: Duration::from_secs(30),
-        environment: environment
-            .into_iter()
-            .map(|(name, value)| (name.to_string(), value))
-            .collect(),
+        environment,
         working_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
     }
 }

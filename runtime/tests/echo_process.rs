@@ -9,7 +9,9 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::{json, Value};
-use socket_emulator::{Failure, Function, FunctionConfig, Outcome, ProcessOutput};
+use socket_emulator::{
+    Failure, Function, FunctionConfig, LambdaFunction, Outcome, ProcessOutput, DUMMY_ACCESS_KEY_ID,
+};
 use socket_runtime::events::{self, EventContext, MessageBody};
 use support::{serve, Received, Reply};
 use tokio::sync::{mpsc, Mutex as AsyncMutex};
@@ -60,26 +62,18 @@ impl Harness {
         .await;
         let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
         let log = scratch.join(format!("echo-process-{}.log", std::process::id()));
-        let environment = [
-            ("AWS_LAMBDA_FUNCTION_NAME", "echo".to_string()),
-            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".into()),
-            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".into()),
-            ("AWS_REGION", "us-east-1".into()),
-            ("AWS_ACCESS_KEY_ID", "AKIDLOCAL".into()),
-            ("AWS_SECRET_ACCESS_KEY", "local-secret".into()),
-            ("AWS_SESSION_TOKEN", "local-token".into()),
-            (
-                "SOCKET_MANAGEMENT_ENDPOINT",
-                format!("http://{management}/dev"),
-            ),
-        ];
+        let endpoint = format!("http://{management}/dev");
+        let environment = LambdaFunction {
+            name: "echo",
+            region: "us-east-1",
+            memory_mb: 128,
+            management_endpoint: &endpoint,
+        }
+        .environment();
         let config = FunctionConfig {
             arn: "arn:aws:lambda:us-east-1:123456789012:function:echo".into(),
             timeout: WAIT,
-            environment: environment
-                .into_iter()
-                .map(|(name, value)| (name.to_string(), value))
-                .collect(),
+            environment,
             working_dir: scratch,
         };
         let output = ProcessOutput::File(std::fs::File::create(&log).expect("create the log"));
@@ -171,7 +165,7 @@ async fn the_echo_binary_serves_connect_message_and_disconnect_over_the_runtime_
     assert!(frame
         .header("authorization")
         .unwrap()
-        .contains("Credential=AKIDLOCAL/"));
+        .contains(&format!("Credential={DUMMY_ACCESS_KEY_ID}/")));
 
     // whoami, default, sleep
     assert_eq!(

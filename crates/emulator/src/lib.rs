@@ -17,6 +17,7 @@ mod function;
 mod gateway;
 mod ids;
 mod invocation;
+mod lambda_environment;
 mod limits;
 mod management;
 mod output;
@@ -37,6 +38,7 @@ use socket_progress::Reporter;
 
 pub use function::Function;
 pub use invocation::{Failure, FunctionConfig, Invoked, Outcome};
+pub use lambda_environment::{LambdaFunction, DUMMY_ACCESS_KEY_ID};
 pub use limits::Limits;
 pub use process::ProcessOutput;
 
@@ -231,43 +233,20 @@ fn worker_environment(manifest: &Manifest, management_endpoint: &str) -> Vec<(St
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     let name = manifest.resource_prefix();
-    let lambda = [
-        ("AWS_LAMBDA_FUNCTION_NAME", name.clone()),
-        (
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-            manifest.memory.to_string(),
-        ),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
-        ("AWS_LAMBDA_LOG_STREAM_NAME", "local".to_string()),
-        ("AWS_REGION", manifest.region.clone()),
-        ("AWS_DEFAULT_REGION", manifest.region.clone()),
-        (
-            "AWS_EXECUTION_ENV",
-            "AWS_Lambda_provided.al2023".to_string(),
-        ),
-        ("_HANDLER", "bootstrap".to_string()),
-        ("LANG", "en_US.UTF-8".to_string()),
-        ("TZ", ":UTC".to_string()),
-        // The runtime signs management API calls; the emulator does not check the signature.
-        ("AWS_ACCESS_KEY_ID", "AKIDLOCALSOCKETDEV00".to_string()),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            "local-socket-dev-secret".to_string(),
-        ),
-        ("AWS_SESSION_TOKEN", "local-socket-dev-session".to_string()),
-        (
-            socket_protocol::env::ROUTE_SELECTION,
-            manifest.route_selection.clone(),
-        ),
-        (
-            "SOCKET_MANAGEMENT_ENDPOINT",
-            management_endpoint.to_string(),
-        ),
-    ];
+    let mut lambda = LambdaFunction {
+        name: &name,
+        region: &manifest.region,
+        memory_mb: manifest.memory,
+        management_endpoint,
+    }
+    .environment();
+    lambda.push((
+        socket_protocol::env::ROUTE_SELECTION.to_string(),
+        manifest.route_selection.clone(),
+    ));
     // Lambda's own variables win over the manifest's, as on Lambda (they are reserved there).
     environment.retain(|(key, _)| !lambda.iter().any(|(reserved, _)| reserved == key));
-    environment.extend(lambda.into_iter().map(|(k, v)| (k.to_string(), v)));
+    environment.extend(lambda);
     // Useful while developing, and harmless: the shell's PATH and log settings.
     for passed in ["PATH", "RUST_LOG", "RUST_BACKTRACE"] {
         if let Ok(value) = std::env::var(passed) {
