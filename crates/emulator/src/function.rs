@@ -72,9 +72,8 @@ impl Function {
             None,
             false,
         );
-        let spawned = Instant::now();
         let process = WorkerProcess::start(&api, command, &config, output).await?;
-        let pid = process.id();
+        let (pid, spawned) = (process.id(), process.spawned);
         let (ended_tx, ended) = watch::channel(None);
         let (kill, killed) = oneshot::channel();
         let supervisor = tokio::spawn(supervise(

@@ -35,6 +35,8 @@ pub enum Ended {
 /// One running process, with its Runtime API server and output pumps.
 pub struct WorkerProcess {
     child: Child,
+    /// Just before the process was spawned.
+    pub spawned: Instant,
     server: JoinHandle<()>,
     pumps: Vec<JoinHandle<()>>,
 }
@@ -67,6 +69,7 @@ impl WorkerProcess {
                 process.stdout(file.try_clone()?).stderr(file.try_clone()?)
             }
         };
+        let spawned = Instant::now();
         let mut child = match process.spawn() {
             Ok(child) => child,
             Err(error) => {
@@ -86,6 +89,7 @@ impl WorkerProcess {
         ];
         Ok(Self {
             child,
+            spawned,
             server,
             pumps: pumps.into_iter().flatten().collect(),
         })
