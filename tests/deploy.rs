@@ -15,6 +15,7 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::Command;
 
 use serde_json::Value;
+use socket_protocol::percent;
 use socket_tests::deploy_project::{Project, Spec, SERVICE};
 use socket_tests::moto::{Aws, ACCOUNT, REGION};
 
@@ -35,21 +36,8 @@ fn ours(service: &str, stage: &str) -> BTreeMap<String, String> {
 
 /// IAM returns policy documents URL-encoded.
 fn decode_policy(doc: &str) -> Value {
-    let mut bytes = Vec::new();
-    let raw = doc.as_bytes();
-    let mut i = 0;
-    while i < raw.len() {
-        if raw[i] == b'%' && i + 2 < raw.len() + 1 {
-            if let Ok(b) = u8::from_str_radix(&doc[i + 1..i + 3], 16) {
-                bytes.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        bytes.push(raw[i]);
-        i += 1;
-    }
-    serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("policy is not JSON ({e}): {doc}"))
+    let decoded = percent::decode(doc).unwrap_or_else(|| panic!("policy is not UTF-8: {doc}"));
+    serde_json::from_str(&decoded).unwrap_or_else(|e| panic!("policy is not JSON ({e}): {doc}"))
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -5,11 +5,10 @@ mod deploy_run;
 mod echo_load;
 mod hold;
 mod instructions;
-mod lambda_zip;
+mod management_stand_in;
 mod message;
 mod report;
 mod rss;
-mod runtime_api;
 mod runtime_bench;
 mod stats;
 mod websocket_event;
@@ -316,7 +315,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
         } => {
             let bytes = match (binary, zip) {
                 (Some(binary), _) => {
-                    let bytes = lambda_zip::zip_bootstrap(&binary)
+                    let bytes = socket_build::zip::bootstrap_zip(&binary)
                         .map_err(|e| format!("cannot zip {}: {e}", binary.display()))?;
                     if let Some(out) = out {
                         std::fs::write(&out, &bytes)

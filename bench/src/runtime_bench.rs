@@ -5,18 +5,23 @@
 //! Per binary: cold start (process spawn → its first `/next`), per-invocation time (event handed
 //! out on `/next` → response posted, which includes the handler's POST to the management
 //! endpoint), and wall time per invocation over a sequential run.
+//!
+//! The Runtime API is the emulator's ([`socket_emulator::Function`]): all of an instance's events
+//! are queued before it starts, so each `/next` is answered at once and the driver adds no wait
+//! of its own between invocations.
 
+use std::ffi::OsString;
 use std::fs::File;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use socket_emulator::{Failure, Function, FunctionConfig, LambdaFunction, Outcome, ProcessOutput};
 use tokio::process::Command;
 
-use crate::runtime_api::{ApiEvent, Invocation, RuntimeApi};
+use crate::management_stand_in::ManagementStandIn;
 use crate::stats::{median, Summary};
 use crate::websocket_event::{message_event, STAGE};
 
@@ -85,21 +90,19 @@ struct Instance {
 
 #[derive(Debug, thiserror::Error)]
 pub enum InstanceError {
-    #[error("could not start the Runtime API: {0}")]
+    #[error("could not start the management endpoint: {0}")]
     Api(std::io::Error),
     #[error("could not start {binary}: {source}")]
     Spawn {
         binary: String,
         source: std::io::Error,
     },
-    #[error("{binary} exited with {status} before finishing (its output is in {log})")]
+    #[error("{binary} exited ({status}) before finishing (its output is in {log})")]
     Exited {
         binary: String,
-        status: std::process::ExitStatus,
+        status: String,
         log: String,
     },
-    #[error("{binary} reported an initialisation error: {body}")]
-    Init { binary: String, body: String },
     #[error("{binary} went silent for {SILENCE_LIMIT:?} after {completed} invocations (its output is in {log})")]
     Silent {
         binary: String,
@@ -168,80 +171,70 @@ impl RuntimeBench {
         let binary = candidate.binary.display().to_string();
         let log = self.log_dir.join(format!("{}.log", candidate.label));
         let log_name = log.display().to_string();
-        let (api, mut events) = RuntimeApi::start(STAGE).await.map_err(InstanceError::Api)?;
-        for seq in 0..invocations {
-            api.push(invocation(seq));
-        }
-        let mut command =
-            lambda_command(&self.wrapper, &candidate.binary, &api, &log).map_err(|source| {
-                InstanceError::Spawn {
-                    binary: binary.clone(),
-                    source,
-                }
-            })?;
-        command.env(
-            "SOCKET_BENCH_INSTANCE",
-            format!("{}-{invocations}", candidate.label),
-        );
-        let spawned = Instant::now();
-        let mut child = command.spawn().map_err(|source| InstanceError::Spawn {
+        let spawn_error = |source| InstanceError::Spawn {
             binary: binary.clone(),
             source,
-        })?;
+        };
+        let management = ManagementStandIn::start(STAGE)
+            .await
+            .map_err(InstanceError::Api)?;
+        let config = lambda_config(&management, &format!("{}-{invocations}", candidate.label));
+        let output = ProcessOutput::File(File::create(&log).map_err(spawn_error)?);
+        let command = self.command(candidate);
+        let function = Function::start(&candidate.label, &command, config, output)
+            .await
+            .map_err(spawn_error)?;
+        let exited = |status| InstanceError::Exited {
+            binary: binary.clone(),
+            status,
+            log: log_name.clone(),
+        };
+        let silent = |completed| InstanceError::Silent {
+            binary: binary.clone(),
+            completed,
+            log: log_name.clone(),
+        };
 
-        let mut first_next = None;
+        let pending: Vec<_> = (0..invocations)
+            .map(|seq| {
+                let (connection_id, event, data) = invocation(seq);
+                management.expect(&connection_id, data);
+                function.submit(event)
+            })
+            .collect();
+        let first_next = match tokio::time::timeout(SILENCE_LIMIT, function.first_poll()).await {
+            Ok(Some(at)) => at,
+            Ok(None) => return Err(exited(function.ended().await)),
+            Err(_) => return Err(silent(0)),
+        };
         let mut last_completion = None;
         let mut invocation_times = Vec::with_capacity(invocations);
-        let (mut failed, mut echoes) = (0, 0);
+        let mut failed = 0;
         let mut first_failure = None;
-        while first_next.is_none() || invocation_times.len() + failed < invocations {
-            let event = tokio::select! {
-                event = tokio::time::timeout(SILENCE_LIMIT, events.recv()) => event,
-                status = child.wait() => {
-                    let status = status.map_err(|source| InstanceError::Spawn { binary: binary.clone(), source })?;
-                    return Err(InstanceError::Exited { binary, status, log: log_name });
-                }
+        for pending in pending {
+            let Ok(invoked) = tokio::time::timeout(SILENCE_LIMIT, pending).await else {
+                return Err(silent(invocation_times.len()));
             };
-            match event {
-                Ok(Some(ApiEvent::NextRequested(at))) => {
-                    first_next.get_or_insert(at);
+            match invoked.outcome {
+                Outcome::Response(_) => {
+                    let handed_out = invoked.handed_out.unwrap_or(invoked.ended);
+                    invocation_times.push(invoked.ended - handed_out);
+                    last_completion = Some(invoked.ended);
                 }
-                Ok(Some(ApiEvent::Completed { took, at, .. })) => {
-                    invocation_times.push(took);
-                    last_completion = Some(at);
-                }
-                Ok(Some(ApiEvent::Failed { body })) => {
+                Outcome::Failed(failure @ Failure::Error { .. }) => {
                     failed += 1;
-                    first_failure.get_or_insert(body);
+                    first_failure.get_or_insert(failure.to_string());
                 }
-                Ok(Some(ApiEvent::Posted { matches, .. })) => echoes += usize::from(matches),
-                Ok(Some(ApiEvent::InitError(body))) => {
-                    return Err(InstanceError::Init { binary, body })
-                }
-                Ok(None) | Err(_) => {
-                    return Err(InstanceError::Silent {
-                        binary,
-                        completed: invocation_times.len(),
-                        log: log_name,
-                    })
-                }
+                Outcome::Failed(_) => return Err(exited(function.ended().await)),
             }
         }
-        if self.wrapper.is_empty() {
-            let _ = child.kill().await;
-        } else {
-            stop_gently(&mut child).await;
+        if !self.wrapper.is_empty() {
+            stop_gently(&function).await;
         }
-        // A post that raced the last response still counts.
-        while let Ok(event) = events.try_recv() {
-            if let ApiEvent::Posted { matches: true, .. } = event {
-                echoes += 1;
-            }
-        }
-        drop(api);
-        let first_next = first_next.expect("loop ends after the first /next");
+        let spawned = function.spawned_at();
+        function.kill().await;
         // Every completed invocation must have posted exactly its own data back.
-        let echo_mismatches = invocation_times.len().abs_diff(echoes);
+        let echo_mismatches = invocation_times.len().abs_diff(management.matched());
         Ok(Instance {
             cold_start: first_next - spawned,
             wall: last_completion
@@ -253,6 +246,15 @@ impl RuntimeBench {
             echo_mismatches,
         })
     }
+
+    /// The binary, or the wrapper with the binary as its last argument.
+    fn command(&self, candidate: &Candidate) -> Vec<OsString> {
+        self.wrapper
+            .iter()
+            .map(OsString::from)
+            .chain([candidate.binary.clone().into_os_string()])
+            .collect()
+    }
 }
 
 /// Candidate indices in round-robin order starting at `round`.
@@ -260,73 +262,49 @@ fn order(count: usize, round: usize) -> Vec<usize> {
     (0..count).map(|i| (i + round) % count.max(1)).collect()
 }
 
-fn invocation(seq: usize) -> Invocation {
+/// Connection id, event and the data the handler must post back, for message `seq`.
+fn invocation(seq: usize) -> (String, Bytes, serde_json::Value) {
     let connection_id = format!("conn{seq:08}=");
     let data = json!({ "c": 0, "seq": seq, "pad": "x".repeat(32) });
-    Invocation {
-        request_id: format!("8f5e2f6a-0000-4000-8000-{seq:012}"),
-        event: Bytes::from(message_event(&connection_id, seq, &data).to_string()),
-        connection_id,
-        expected_echo: data,
-    }
+    let event = Bytes::from(message_event(&connection_id, seq, &data).to_string());
+    (connection_id, event, data)
 }
 
-/// SIGTERM, then SIGKILL if the process is still there after 30 s.
-async fn stop_gently(child: &mut tokio::process::Child) {
-    if let Some(pid) = child.id() {
-        let _ = Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .await;
-        if tokio::time::timeout(Duration::from_secs(30), child.wait())
-            .await
-            .is_ok()
-        {
-            return;
-        }
-    }
-    let _ = child.kill().await;
+/// SIGTERM, so a wrapper such as callgrind writes its results; it is killed after 30 s.
+async fn stop_gently(function: &Function) {
+    let Some(pid) = function.pid() else { return };
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .await;
+    let _ = tokio::time::timeout(Duration::from_secs(30), function.ended()).await;
 }
 
-/// The environment Lambda gives a custom runtime, pointed at `api`, with dummy credentials.
-fn lambda_command(
-    wrapper: &[String],
-    binary: &Path,
-    api: &RuntimeApi,
-    log: &Path,
-) -> std::io::Result<Command> {
-    let log_file = File::create(log)?;
-    let mut command = match wrapper.split_first() {
-        Some((program, args)) => {
-            let mut command = Command::new(program);
-            command.args(args).arg(binary);
-            command
-        }
-        None => Command::new(binary),
-    };
-    command
-        .env_clear()
-        .env("PATH", "/usr/local/bin:/usr/bin:/bin")
-        .env("TZ", ":UTC")
-        .env("AWS_LAMBDA_RUNTIME_API", api.runtime_api_env())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "bench")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "2026/11/22/[$LATEST]bench")
-        .env("_HANDLER", "bootstrap")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_DEFAULT_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "AKIDBENCHMARK")
-        .env("AWS_SECRET_ACCESS_KEY", "benchmark-secret")
-        .env("AWS_SESSION_TOKEN", "benchmark-session")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("SOCKET_MANAGEMENT_ENDPOINT", api.management_endpoint())
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone()?)
-        .stderr(log_file)
-        .kill_on_drop(true);
-    Ok(command)
+/// The environment Lambda gives a custom runtime, with dummy credentials; `instance` names the
+/// run in `SOCKET_BENCH_INSTANCE` (for a wrapper's output files).
+fn lambda_config(management: &ManagementStandIn, instance: &str) -> FunctionConfig {
+    let endpoint = management.endpoint();
+    let mut environment = LambdaFunction {
+        name: "bench",
+        region: "us-east-1",
+        memory_mb: 128,
+        management_endpoint: &endpoint,
+    }
+    .environment();
+    environment.extend([
+        (
+            "PATH".to_string(),
+            "/usr/local/bin:/usr/bin:/bin".to_string(),
+        ),
+        ("AWS_EC2_METADATA_DISABLED".into(), "true".into()),
+        ("SOCKET_BENCH_INSTANCE".into(), instance.to_string()),
+    ]);
+    FunctionConfig {
+        arn: "arn:aws:lambda:us-east-1:123456789012:function:bench".into(),
+        timeout: Duration::from_secs(30),
+        environment,
+        working_dir: std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")),
+    }
 }
 
 #[derive(Default)]

@@ -1,22 +1,21 @@
 //! The built `examples/echo` binary is a working Lambda custom runtime: it runs as its own process
-//! against a Lambda Runtime API served here on loopback (the real HTTP protocol), and its sends
+//! against the emulator's Lambda Runtime API on loopback (the real HTTP protocol), and its sends
 //! reach the management API stand-in named by `SOCKET_MANAGEMENT_ENDPOINT`.
 
 mod support;
 
 use std::path::PathBuf;
 use std::process::Stdio;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{json, Value};
+use socket_emulator::{
+    Failure, Function, FunctionConfig, LambdaFunction, Outcome, ProcessOutput, DUMMY_ACCESS_KEY_ID,
+};
 use socket_runtime::events::{self, EventContext, MessageBody};
 use support::{serve, Received, Reply};
-use tokio::io::AsyncReadExt;
 use tokio::sync::{mpsc, Mutex as AsyncMutex};
 
-const RUNTIME_API: &str = "/2018-06-01/runtime";
 const WAIT: Duration = Duration::from_secs(30);
 
 /// Builds the echo example and returns its executable (cargo reports where it put it).
@@ -39,101 +38,69 @@ fn build_echo() -> PathBuf {
         .expect("cargo reported the echo executable")
 }
 
-/// What the function posted back for one invocation.
-#[derive(Debug)]
-enum Outcome {
-    Response(Value),
-    Error {
-        error_type: Option<String>,
-        body: Value,
-    },
-}
-
-/// A loopback Lambda Runtime API plus a management API stand-in on the same port.
-struct LambdaHarness {
-    address: std::net::SocketAddr,
-    events: mpsc::UnboundedSender<(String, Value)>,
-    outcomes: AsyncMutex<mpsc::UnboundedReceiver<(String, Outcome)>>,
+/// The echo binary as a function on the emulator's Runtime API, with a management API stand-in
+/// that records what the handler sends.
+struct Harness {
+    function: Function,
     frames: AsyncMutex<mpsc::UnboundedReceiver<Received>>,
-    next_id: AtomicU64,
+    log: PathBuf,
 }
 
-impl LambdaHarness {
-    async fn start() -> Self {
-        let (events, pending) = mpsc::unbounded_channel::<(String, Value)>();
-        let pending = Arc::new(AsyncMutex::new(pending));
-        let (outcome_tx, outcomes) = mpsc::unbounded_channel();
+impl Harness {
+    async fn start(executable: PathBuf) -> Self {
         let (frame_tx, frames) = mpsc::unbounded_channel();
-        let address = serve(move |request: Received| {
-            let (pending, outcome_tx, frame_tx) = (Arc::clone(&pending), outcome_tx.clone(), frame_tx.clone());
+        let management = serve(move |request: Received| {
+            let frame_tx = frame_tx.clone();
             async move {
-                let path = request.path.clone();
-                if request.method == "GET" && path == format!("{RUNTIME_API}/invocation/next") {
-                    // Long poll, as Lambda does: answer when an event is queued.
-                    let Some((id, event)) = pending.lock().await.recv().await else {
-                        return Reply::status(500);
-                    };
-                    return Reply::json(200, &event)
-                        .header("Lambda-Runtime-Aws-Request-Id", &id)
-                        .header("Lambda-Runtime-Deadline-Ms", &(now_ms() + 3_000).to_string())
-                        .header("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:echo")
-                        .header("Lambda-Runtime-Trace-Id", "Root=1-5bef4de7-ad49b0e87f6ef6c87fc2e700;Parent=9a9197af755a6419;Sampled=1");
+                if !request.path.starts_with("/dev/@connections/") {
+                    return Reply::status(404);
                 }
-                if let Some(rest) = path.strip_prefix(&format!("{RUNTIME_API}/invocation/")) {
-                    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-                    if let Some(id) = rest.strip_suffix("/response") {
-                        let _ = outcome_tx.send((id.to_string(), Outcome::Response(body)));
-                        return Reply::status(202);
-                    }
-                    if let Some(id) = rest.strip_suffix("/error") {
-                        let error_type = request.header("lambda-runtime-function-error-type").map(str::to_string);
-                        let _ = outcome_tx.send((id.to_string(), Outcome::Error { error_type, body }));
-                        return Reply::status(202);
-                    }
-                }
-                if path == format!("{RUNTIME_API}/init/error") {
-                    let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-                    let _ = outcome_tx.send(("init".to_string(), Outcome::Error { error_type: None, body }));
-                    return Reply::status(202);
-                }
-                if path.starts_with("/dev/@connections/") {
-                    let _ = frame_tx.send(request);
-                    return Reply::status(200);
-                }
-                Reply::status(404)
+                let _ = frame_tx.send(request);
+                Reply::status(200)
             }
         })
         .await;
+        let scratch = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+        let log = scratch.join(format!("echo-process-{}.log", std::process::id()));
+        let endpoint = format!("http://{management}/dev");
+        let environment = LambdaFunction {
+            name: "echo",
+            region: "us-east-1",
+            memory_mb: 128,
+            management_endpoint: &endpoint,
+        }
+        .environment();
+        let config = FunctionConfig {
+            arn: "arn:aws:lambda:us-east-1:123456789012:function:echo".into(),
+            timeout: WAIT,
+            environment,
+            working_dir: scratch,
+        };
+        let output = ProcessOutput::File(std::fs::File::create(&log).expect("create the log"));
+        let function = Function::start("echo", &[executable.into()], config, output)
+            .await
+            .expect("start the echo binary");
         Self {
-            address,
-            events,
-            outcomes: AsyncMutex::new(outcomes),
+            function,
             frames: AsyncMutex::new(frames),
-            next_id: AtomicU64::new(1),
+            log,
         }
     }
 
-    /// Queues `event` for the function and waits for what it posts back.
+    /// Runs `event` and waits for what the function posted back.
     async fn invoke(&self, event: Value) -> Outcome {
-        let id = format!(
-            "invocation-{}",
-            self.next_id.fetch_add(1, Ordering::Relaxed)
-        );
-        self.events.send((id.clone(), event)).unwrap();
-        let (answered, outcome) = tokio::time::timeout(WAIT, self.outcomes.lock().await.recv())
+        tokio::time::timeout(WAIT, self.function.invoke(&event))
             .await
             .expect("the function answered in time")
-            .expect("the runtime API is up");
-        assert_eq!(answered, id, "answers come back for the invocation asked");
-        outcome
     }
 
     async fn invoke_status(&self, event: Value) -> u16 {
         match self.invoke(event).await {
-            Outcome::Response(response) => {
+            Outcome::Response(body) => {
+                let response: Value = serde_json::from_slice(&body).expect("a JSON response");
                 response["statusCode"].as_u64().expect("statusCode") as u16
             }
-            other => panic!("expected a response, got {other:?}"),
+            Outcome::Failed(failure) => panic!("expected a response, got {failure}"),
         }
     }
 
@@ -143,13 +110,6 @@ impl LambdaHarness {
             .expect("a frame was sent in time")
             .expect("the management API is up")
     }
-}
-
-fn now_ms() -> u128 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis()
 }
 
 fn message(context: &EventContext, body: &str) -> Value {
@@ -163,27 +123,7 @@ fn message(context: &EventContext, body: &str) -> Value {
 
 #[tokio::test]
 async fn the_echo_binary_serves_connect_message_and_disconnect_over_the_runtime_api() {
-    let executable = build_echo();
-    let harness = LambdaHarness::start().await;
-    let mut child = tokio::process::Command::new(&executable)
-        .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", harness.address.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "echo")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "AKIDLOCAL")
-        .env("AWS_SECRET_ACCESS_KEY", "local-secret")
-        .env("AWS_SESSION_TOKEN", "local-token")
-        .env(
-            "SOCKET_MANAGEMENT_ENDPOINT",
-            format!("http://{}/dev", harness.address),
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("start the echo binary");
+    let harness = Harness::start(build_echo()).await;
 
     let mut context = EventContext::new("echo-conn=");
     context.domain_name = "abcd1234.execute-api.us-east-1.amazonaws.com".into();
@@ -225,7 +165,7 @@ async fn the_echo_binary_serves_connect_message_and_disconnect_over_the_runtime_
     assert!(frame
         .header("authorization")
         .unwrap()
-        .contains("Credential=AKIDLOCAL/"));
+        .contains(&format!("Credential={DUMMY_ACCESS_KEY_ID}/")));
 
     // whoami, default, sleep
     assert_eq!(
@@ -266,15 +206,12 @@ async fn the_echo_binary_serves_connect_message_and_disconnect_over_the_runtime_
         .invoke(message(&context, r#"{"route":"fail"}"#))
         .await
     {
-        Outcome::Error { body, .. } => {
-            assert_eq!(body["errorType"], "Socket.HandlerError", "{body}");
-            assert!(
-                body["errorMessage"]
-                    .as_str()
-                    .unwrap()
-                    .contains("the fail route always fails"),
-                "{body}"
-            );
+        Outcome::Failed(Failure::Error {
+            error_type,
+            message,
+        }) => {
+            assert_eq!(error_type, "Socket.HandlerError", "{message}");
+            assert!(message.contains("the fail route always fails"), "{message}");
         }
         other => panic!("expected a function error, got {other:?}"),
     }
@@ -286,30 +223,30 @@ async fn the_echo_binary_serves_connect_message_and_disconnect_over_the_runtime_
         .unwrap()
         .remove("routeKey");
     match harness.invoke(foreign).await {
-        Outcome::Error { error_type, body } => {
-            assert_eq!(error_type.as_deref(), Some("unhandled"));
-            assert_eq!(body["errorType"], "Socket.NotWebSocketEvent", "{body}");
-            assert!(body["errorMessage"]
-                .as_str()
-                .unwrap()
-                .contains("not an API Gateway WebSocket event"));
+        Outcome::Failed(Failure::Error {
+            error_type,
+            message,
+        }) => {
+            assert_eq!(error_type, "Socket.NotWebSocketEvent", "{message}");
+            assert!(
+                message.contains("not an API Gateway WebSocket event"),
+                "{message}"
+            );
         }
         other => panic!("expected an error, got {other:?}"),
     }
 
-    // disconnect → 200, and the process is still serving
+    // disconnect → 200, and the same process is still serving
     let disconnect = events::to_json(&events::disconnect(&context.next_request(), 1000, "bye"));
     assert_eq!(harness.invoke_status(disconnect).await, 200);
     assert!(
-        child.try_wait().unwrap().is_none(),
+        !harness.function.has_ended(),
         "the function keeps running between invocations"
     );
 
-    child.start_kill().unwrap();
-    let mut logs = String::new();
-    if let Some(mut stdout) = child.stdout.take() {
-        stdout.read_to_string(&mut logs).await.unwrap();
-    }
+    let log = harness.log.clone();
+    harness.function.kill().await;
+    let logs = std::fs::read_to_string(&log).unwrap();
     // The handler's error was logged with its message and route.
     assert!(
         logs.contains("the fail route always fails"),

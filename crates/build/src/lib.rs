@@ -12,7 +12,7 @@ pub mod packaging;
 pub mod profile;
 pub mod toolchain;
 pub mod zig;
-mod zip;
+pub mod zip;
 
 use std::path::{Path, PathBuf};
 

@@ -8,8 +8,8 @@
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
+use super::invocation::Invocation;
 use super::runtime_api::IdleWorker;
-use super::workers::Invocation;
 
 /// The pool is shutting down: it takes no invocation and no worker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,9 +89,9 @@ mod tests {
     use tokio::sync::oneshot;
 
     use super::*;
-    use crate::workers::Outcome;
+    use crate::invocation::Invoked;
 
-    fn invocation(event: &'static str) -> (Invocation, oneshot::Receiver<Outcome>) {
+    fn invocation(event: &'static str) -> (Invocation, oneshot::Receiver<Invoked>) {
         let (reply, outcome) = oneshot::channel();
         let invocation = Invocation {
             event: Bytes::from_static(event.as_bytes()),

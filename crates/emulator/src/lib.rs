@@ -5,20 +5,27 @@
 //! semantics ([`gateway`], [`limits`]) and the `@connections` management API ([`management`])
 //! share one port. Source edits rebuild and swap the workers ([`watch`]). Nothing here talks to
 //! AWS: the workers get dummy credentials, and the management API does not check signatures.
+//!
+//! [`Function`] runs one process of a Lambda binary on the same Runtime API, one event at a time:
+//! the bench and the runtime's tests drive handler binaries with it.
 
 mod binaries;
 mod busy_poll;
 mod connections;
 mod dispatch;
 pub mod dynamodb;
+mod function;
 mod gateway;
 mod ids;
+mod invocation;
+mod lambda_environment;
 mod limits;
 mod management;
 mod output;
+mod process;
 mod registry;
-pub mod running;
 mod responses;
+pub mod running;
 mod runtime_api;
 mod watch;
 mod workers;
@@ -32,7 +39,11 @@ use socket_build::{build_for_dev, BuildError};
 use socket_manifest::{Manifest, ManifestError, Overrides};
 use socket_progress::Reporter;
 
+pub use function::Function;
+pub use invocation::{Failure, FunctionConfig, Invoked, Outcome};
+pub use lambda_environment::{LambdaFunction, DUMMY_ACCESS_KEY_ID};
 pub use limits::Limits;
+pub use process::ProcessOutput;
 
 /// What `socket dev` runs.
 #[derive(Clone, Debug)]
@@ -164,10 +175,13 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
     let management_endpoint = format!("http://{origin}/{}", manifest.stage);
     // The flags win; otherwise the manifest's `connections:` turns the registry on.
     let registry_options = options.registry.clone().or_else(|| {
-        manifest.connections.as_ref().map(|registry| RegistryOptions {
-            table: Some(registry.table.clone()),
-            endpoint: None,
-        })
+        manifest
+            .connections
+            .as_ref()
+            .map(|registry| RegistryOptions {
+                table: Some(registry.table.clone()),
+                endpoint: None,
+            })
     });
     let registry = registry_options
         .as_ref()
@@ -177,7 +191,7 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
     let timeout = options
         .function_timeout
         .unwrap_or(Duration::from_secs(u64::from(manifest.timeout)));
-    let function = workers::FunctionConfig {
+    let function = FunctionConfig {
         arn: format!(
             "arn:aws:lambda:{}:000000000000:function:{}",
             manifest.region,
@@ -260,51 +274,32 @@ fn worker_environment(
         .map(|(name, value)| (name.clone(), value.clone()))
         .collect();
     let name = manifest.resource_prefix();
-    let mut lambda = vec![
-        ("AWS_LAMBDA_FUNCTION_NAME", name.clone()),
-        (
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-            manifest.memory.to_string(),
-        ),
-        ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_string()),
-        ("AWS_LAMBDA_LOG_GROUP_NAME", format!("/aws/lambda/{name}")),
-        ("AWS_LAMBDA_LOG_STREAM_NAME", "local".to_string()),
-        ("AWS_REGION", manifest.region.clone()),
-        ("AWS_DEFAULT_REGION", manifest.region.clone()),
-        (
-            "AWS_EXECUTION_ENV",
-            "AWS_Lambda_provided.al2023".to_string(),
-        ),
-        ("_HANDLER", "bootstrap".to_string()),
-        ("LANG", "en_US.UTF-8".to_string()),
-        ("TZ", ":UTC".to_string()),
-        // The runtime signs management API calls; the emulator does not check the signature.
-        ("AWS_ACCESS_KEY_ID", "AKIDLOCALSOCKETDEV00".to_string()),
-        (
-            "AWS_SECRET_ACCESS_KEY",
-            "local-socket-dev-secret".to_string(),
-        ),
-        ("AWS_SESSION_TOKEN", "local-socket-dev-session".to_string()),
-        (
-            socket_protocol::env::ROUTE_SELECTION,
-            manifest.route_selection.clone(),
-        ),
-        (
-            socket_protocol::env::MANAGEMENT_ENDPOINT,
-            management_endpoint.to_string(),
-        ),
-    ];
+    let mut lambda = LambdaFunction {
+        name: &name,
+        region: &manifest.region,
+        memory_mb: manifest.memory,
+        management_endpoint,
+    }
+    .environment();
+    lambda.push((
+        socket_protocol::env::ROUTE_SELECTION.to_string(),
+        manifest.route_selection.clone(),
+    ));
     if let Some(registry) = &manifest.connections {
-        lambda.push((socket_protocol::env::REGISTRY_TTL, registry.ttl.to_string()));
+        lambda.push((
+            socket_protocol::env::REGISTRY_TTL.to_string(),
+            registry.ttl.to_string(),
+        ));
     }
     lambda.extend(
         registry
             .into_iter()
-            .flat_map(registry::Registry::environment),
+            .flat_map(registry::Registry::environment)
+            .map(|(name, value)| (name.to_string(), value)),
     );
     // Lambda's own variables win over the manifest's, as on Lambda (they are reserved there).
     environment.retain(|(key, _)| !lambda.iter().any(|(reserved, _)| reserved == key));
-    environment.extend(lambda.into_iter().map(|(k, v)| (k.to_string(), v)));
+    environment.extend(lambda);
     // Useful while developing, and harmless: the shell's PATH and log settings.
     for passed in ["PATH", "RUST_LOG", "RUST_BACKTRACE"] {
         if let Ok(value) = std::env::var(passed) {

@@ -15,7 +15,7 @@ use socket_protocol::events;
 use tokio_tungstenite::tungstenite::Message;
 
 use super::connections::Connection;
-use super::gateway::{percent_decode, Gateway};
+use super::gateway::Gateway;
 use super::limits;
 use super::responses::{empty, json};
 
@@ -25,7 +25,9 @@ pub async fn handle(
     request: Request<Incoming>,
     raw_id: &str,
 ) -> Response<Full<Bytes>> {
-    let id = percent_decode(raw_id);
+    let Some(id) = socket_protocol::percent::decode(raw_id) else {
+        return forbidden();
+    };
     if id.is_empty() || id.contains('/') {
         return forbidden();
     }

@@ -11,7 +11,7 @@
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
@@ -21,13 +21,13 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{oneshot, watch, Notify};
+use tokio::sync::{oneshot, Notify};
 use tokio::task::JoinHandle;
 
 use super::busy_poll::BusyPoll;
 use super::dispatch::Dispatch;
 use super::ids;
-use super::workers::{Failure, FunctionConfig, Invocation, Outcome};
+use super::invocation::{Failure, FunctionConfig, Invocation, Invoked, Outcome};
 use super::{output, responses};
 
 const NEXT_PATH: &str = "/2018-06-01/runtime/invocation/next";
@@ -44,7 +44,7 @@ struct Running {
     route: String,
     connection_id: String,
     started: Instant,
-    reply: oneshot::Sender<Outcome>,
+    reply: oneshot::Sender<Invoked>,
 }
 
 /// The Runtime API of one worker process.
@@ -54,15 +54,18 @@ pub struct RuntimeApi {
     function: Arc<FunctionConfig>,
     dispatch: Arc<Dispatch>,
     /// Told of every request, so the emulator polls rather than sleeps while a worker is busy.
-    busy: Arc<BusyPoll>,
+    busy: Option<Arc<BusyPoll>>,
+    /// Print a line for every finished invocation (`socket dev` does; a measuring driver not).
+    log_invocations: bool,
     running: Mutex<Option<Running>>,
-    /// The request id and deadline of the running invocation, watched by the worker's supervisor.
-    deadline: watch::Sender<Option<(String, Instant)>>,
+    /// Wakes the process's supervisor when it waits with no invocation running.
+    handed_out: Notify,
     /// Set when the process is being replaced: it takes no new invocation.
     draining: AtomicBool,
     drain_started: Notify,
-    /// Whether the process ever asked for an invocation (it started up).
-    polled: AtomicBool,
+    /// When the process first asked for an invocation (it started up).
+    first_poll: OnceLock<Instant>,
+    first_polled: Notify,
 }
 
 impl RuntimeApi {
@@ -70,18 +73,21 @@ impl RuntimeApi {
         name: String,
         function: Arc<FunctionConfig>,
         dispatch: Arc<Dispatch>,
-        busy: Arc<BusyPoll>,
+        busy: Option<Arc<BusyPoll>>,
+        log_invocations: bool,
     ) -> Arc<Self> {
         Arc::new(Self {
             name,
             function,
             dispatch,
             busy,
+            log_invocations,
             running: Mutex::new(None),
-            deadline: watch::channel(None).0,
+            handed_out: Notify::new(),
             draining: AtomicBool::new(false),
             drain_started: Notify::new(),
-            polled: AtomicBool::new(false),
+            first_poll: OnceLock::new(),
+            first_polled: Notify::new(),
         })
     }
 
@@ -114,9 +120,20 @@ impl RuntimeApi {
         Ok((address, server))
     }
 
-    /// Watches the running invocation's deadline.
-    pub fn deadline(&self) -> watch::Receiver<Option<(String, Instant)>> {
-        self.deadline.subscribe()
+    /// The request id and deadline of the running invocation.
+    pub fn running_deadline(&self) -> Option<(String, Instant)> {
+        let running = self.running.lock().expect("running lock");
+        running.as_ref().map(|running| {
+            (
+                running.request_id.clone(),
+                running.started + self.function.timeout,
+            )
+        })
+    }
+
+    /// Completes when the next invocation is handed to the process.
+    pub fn handed_out(&self) -> tokio::sync::futures::Notified<'_> {
+        self.handed_out.notified()
     }
 
     /// Route and connection id of the running invocation, for log prefixes.
@@ -124,6 +141,7 @@ impl RuntimeApi {
         let running = self.running.lock().expect("running lock");
         running
             .as_ref()
+            .filter(|running| !running.route.is_empty())
             .map(|running| format!("{} {}", running.route, running.connection_id))
     }
 
@@ -139,7 +157,20 @@ impl RuntimeApi {
     }
 
     pub fn has_polled(&self) -> bool {
-        self.polled.load(Ordering::SeqCst)
+        self.first_poll.get().is_some()
+    }
+
+    /// When the process first asked for an invocation; waits until it does.
+    pub async fn first_poll(&self) -> Instant {
+        loop {
+            let polled = self.first_polled.notified();
+            tokio::pin!(polled);
+            polled.as_mut().enable();
+            if let Some(at) = self.first_poll.get() {
+                return *at;
+            }
+            polled.await;
+        }
     }
 
     /// Stop taking invocations; the one running (if any) may still finish.
@@ -151,14 +182,19 @@ impl RuntimeApi {
     /// Ends the running invocation with `failure` (the process died or was killed).
     pub fn fail_running(&self, failure: Failure) -> Option<(String, String)> {
         let running = self.running.lock().expect("running lock").take()?;
-        self.deadline.send_replace(None);
         let label = (running.route.clone(), running.connection_id.clone());
-        let _ = running.reply.send(Outcome::Failed(failure));
+        let _ = running.reply.send(Invoked {
+            outcome: Outcome::Failed(failure),
+            handed_out: Some(running.started),
+            ended: Instant::now(),
+        });
         Some(label)
     }
 
     async fn handle(&self, request: Request<Incoming>) -> Response<Full<Bytes>> {
-        self.busy.touch();
+        if let Some(busy) = &self.busy {
+            busy.touch();
+        }
         let path = request.uri().path().to_string();
         let method = request.method().clone();
         if method == Method::GET && path == NEXT_PATH {
@@ -190,7 +226,9 @@ impl RuntimeApi {
 
     /// `GET /next`: wait for an invocation, then hand it to the process.
     async fn next(&self) -> Response<Full<Bytes>> {
-        self.polled.store(true, Ordering::SeqCst);
+        if self.first_poll.set(Instant::now()).is_ok() {
+            self.first_polled.notify_waiters();
+        }
         // A process that asks for the next event without answering the last one dropped it.
         if let Some((route, connection)) = self.fail_running(Failure::Error {
             error_type: "Runtime.NoResponse".into(),
@@ -246,10 +284,7 @@ impl RuntimeApi {
             started: Instant::now(),
             reply,
         });
-        self.deadline.send_replace(Some((
-            request_id.clone(),
-            Instant::now() + self.function.timeout,
-        )));
+        self.handed_out.notify_waiters();
 
         Response::builder()
             .status(StatusCode::OK)
@@ -278,34 +313,39 @@ impl RuntimeApi {
                 "no invocation with this request id is running",
             );
         };
-        self.deadline.send_replace(None);
-        let elapsed = running.started.elapsed();
-        let label = format!("{} {}", running.route, running.connection_id);
+        let ended = Instant::now();
         let outcome = match result {
-            Ok(body) => {
-                output::line(
-                    &self.name,
-                    &format!("{label} → {} in {}", status_of(&body), format_ms(elapsed)),
-                );
-                Outcome::Response(body)
-            }
+            Ok(body) => Outcome::Response(body),
             Err(body) => {
                 let (error_type, message) = parse_error(&body);
-                output::line(
-                    &self.name,
-                    &format!(
-                        "{label} → error {error_type}: {message} in {}",
-                        format_ms(elapsed)
-                    ),
-                );
                 Outcome::Failed(Failure::Error {
                     error_type,
                     message,
                 })
             }
         };
-        let _ = running.reply.send(outcome);
+        if self.log_invocations {
+            self.log_completion(&running, &outcome, ended - running.started);
+        }
+        let _ = running.reply.send(Invoked {
+            outcome,
+            handed_out: Some(running.started),
+            ended,
+        });
         accepted()
+    }
+
+    /// `route connection → 200 in 0.4ms`, or the error instead of the status.
+    fn log_completion(&self, running: &Running, outcome: &Outcome, took: Duration) {
+        let label = format!("{} {}", running.route, running.connection_id);
+        let result = match outcome {
+            Outcome::Response(body) => status_of(body),
+            Outcome::Failed(failure) => format!("error {failure}"),
+        };
+        output::line(
+            &self.name,
+            &format!("{label} → {result} in {}", format_ms(took)),
+        );
     }
 }
 

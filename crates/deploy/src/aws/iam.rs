@@ -244,11 +244,10 @@ pub fn grants_manage_connections(document: &Value, api_arn: &str) -> bool {
 
 /// IAM returns policy documents URL-encoded (RFC 3986); this gives the JSON back.
 fn decode_policy(document: &str) -> Option<Value> {
-    serde_json::from_str(document).ok().or_else(|| {
-        // `+` reads as a space, as in form encoding; a literal plus arrives as `%2B`.
-        let decoded = socket_protocol::percent::decode(&document.replace('+', " "))?;
-        serde_json::from_str(&decoded).ok()
-    })
+    // `+` reads as a space, as in form encoding; a literal plus arrives as `%2B`.
+    serde_json::from_str(document)
+        .ok()
+        .or_else(|| serde_json::from_str(&socket_protocol::percent::decode_form(document)).ok())
 }
 
 #[cfg(test)]
