@@ -43,7 +43,6 @@ struct Running {
     request_id: String,
     route: String,
     connection_id: String,
-    started: Instant,
     reply: oneshot::Sender<Outcome>,
 }
 
@@ -243,7 +242,6 @@ impl RuntimeApi {
             request_id: request_id.clone(),
             route,
             connection_id,
-            started: Instant::now(),
             reply,
         });
         self.deadline.send_replace(Some((
@@ -279,25 +277,13 @@ impl RuntimeApi {
             );
         };
         self.deadline.send_replace(None);
-        let elapsed = running.started.elapsed();
-        let label = format!("{} {}", running.route, running.connection_id);
+        // The runtime writes the invocation's line itself (`socket invocation route=… status=…`,
+        // as on AWS), so a posted response or error adds nothing here; timeouts and crashes,
+        // which the runtime cannot report, are printed where they are detected.
         let outcome = match result {
-            Ok(body) => {
-                output::line(
-                    &self.name,
-                    &format!("{label} → {} in {}", status_of(&body), format_ms(elapsed)),
-                );
-                Outcome::Response(body)
-            }
+            Ok(body) => Outcome::Response(body),
             Err(body) => {
                 let (error_type, message) = parse_error(&body);
-                output::line(
-                    &self.name,
-                    &format!(
-                        "{label} → error {error_type}: {message} in {}",
-                        format_ms(elapsed)
-                    ),
-                );
                 Outcome::Failed(Failure::Error {
                     error_type,
                     message,
@@ -310,13 +296,6 @@ impl RuntimeApi {
 }
 
 /// The status code a handler returned, for the log line.
-fn status_of(body: &[u8]) -> String {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|value| value.get("statusCode").and_then(|code| code.as_u64()))
-        .map_or_else(|| "ok".to_string(), |code| code.to_string())
-}
-
 /// Lambda's error document: `{"errorType": "...", "errorMessage": "..."}`.
 fn parse_error(body: &[u8]) -> (String, String) {
     let value: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
