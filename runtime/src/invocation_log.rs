@@ -34,8 +34,8 @@ pub(crate) fn write(
         outcome,
         duration_ms: started.elapsed().as_secs_f64() * 1000.0,
     };
-    // One write of a whole line (under stdout's lock), so concurrent output never splits it;
-    // `print!` rather than a raw write so test harnesses capture it.
-    print!("{}\n", record.line(json));
+    // The whole line is written under stdout's lock, so concurrent output never splits it;
+    // `println!` rather than a raw write so test harnesses capture it.
+    println!("{}", record.line(json));
     let _ = std::io::stdout().flush();
 }
