@@ -88,7 +88,8 @@ struct StageSnapshot {
     apis: Vec<ApiSnapshot>,
     function: Option<FunctionSnapshot>,
     role: Option<RoleSnapshot>,
-    log_group: bool,
+    /// (retention in days, tags) of the function's log group.
+    log_group: Option<(Option<i32>, BTreeMap<String, String>)>,
 }
 
 impl StageSnapshot {
@@ -106,7 +107,10 @@ impl StageSnapshot {
     }
 
     fn is_empty(&self) -> bool {
-        self.apis.is_empty() && self.function.is_none() && self.role.is_none() && !self.log_group
+        self.apis.is_empty()
+            && self.function.is_none()
+            && self.role.is_none()
+            && self.log_group.is_none()
     }
 }
 
@@ -310,10 +314,21 @@ async fn snapshot(aws: &Aws, service: &str, stage: &str) -> StageSnapshot {
         .send()
         .await
         .unwrap();
-    let log_group = groups
+    let mut log_group = None;
+    if let Some(found) = groups
         .log_groups()
         .iter()
-        .any(|g| g.log_group_name() == Some(group.as_str()));
+        .find(|g| g.log_group_name() == Some(group.as_str()))
+    {
+        let tags = aws
+            .logs
+            .list_tags_for_resource()
+            .resource_arn(found.log_group_arn().unwrap())
+            .send()
+            .await
+            .unwrap();
+        log_group = Some((found.retention_in_days(), tag_map(tags.tags())));
+    }
 
     StageSnapshot {
         apis,
@@ -453,6 +468,12 @@ fn assert_complete(s: &StageSnapshot, stage: &str, spec: &Spec) {
     assert_eq!(
         permission["Condition"]["ArnLike"]["AWS:SourceArn"],
         format!("{api_arn}/*")
+    );
+
+    assert_eq!(
+        s.log_group,
+        Some((Some(30), tags.clone())),
+        "the log group keeps 30 days by default and is tagged"
     );
 
     let role = s.role();
@@ -755,16 +776,14 @@ async fn dev_and_prod_side_by_side_and_removing_prod_leaves_dev_whole() {
 async fn remove_leaves_nothing_and_a_second_remove_succeeds() {
     let project = Project::builder("remove").deployed("dev").start();
     let aws = &project.aws;
-    // Lambda creates the function's log group on its first invocation; another service's stays.
-    for group in ["/aws/lambda/echo-dev", "/aws/lambda/other-dev"] {
-        aws.logs
-            .create_log_group()
-            .log_group_name(group)
-            .send()
-            .await
-            .unwrap();
-    }
-    assert!(snapshot(aws, SERVICE, "dev").await.log_group);
+    // Deploy created the function's log group; another service's stays.
+    aws.logs
+        .create_log_group()
+        .log_group_name("/aws/lambda/other-dev")
+        .send()
+        .await
+        .unwrap();
+    assert!(snapshot(aws, SERVICE, "dev").await.log_group.is_some());
 
     let run = project.remove("dev");
     assert!(run.stdout.contains("Removed"), "{}", run.stdout);
@@ -1071,4 +1090,165 @@ async fn wrong_credentials_fail_clearly_and_leave_state_correct() {
             roles: vec![]
         }
     );
+}
+
+/// `(resource, action, fields)` of each change in a `--dry-run --json` plan.
+fn planned(run: &socket_tests::socket_run::Run) -> Vec<(String, String, Vec<String>)> {
+    run.json()["changes"]
+        .as_array()
+        .expect("changes is a list")
+        .iter()
+        .map(|c| {
+            let fields = c["fields"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|f| f.as_str().unwrap().to_owned())
+                .collect();
+            (
+                c["resource"].as_str().unwrap().to_owned(),
+                c["action"].as_str().unwrap().to_owned(),
+                fields,
+            )
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_on_a_fresh_stage_lists_the_creates_and_makes_nothing() {
+    let project = Project::builder("dryfresh").start();
+    let aws = &project.aws;
+
+    let run = project.dry_run("dev");
+    assert_eq!(
+        run.writes(),
+        Vec::<String>::new(),
+        "no write call; calls: {:?}",
+        run.calls()
+    );
+    let changes = planned(&run);
+    let creates: Vec<&str> = changes
+        .iter()
+        .map(|(resource, action, fields)| {
+            assert_eq!(action, "create", "{resource}");
+            assert!(fields.is_empty());
+            resource.as_str()
+        })
+        .collect();
+    assert_eq!(
+        creates,
+        vec![
+            "IAM role",
+            "basic execution policy",
+            "WebSocket API",
+            "ManageConnections policy",
+            "log group",
+            "function",
+            "integration",
+            "route $connect",
+            "route $default",
+            "route $disconnect",
+            "route message",
+            "stage",
+            "invoke permission",
+        ]
+    );
+    assert!(snapshot(aws, SERVICE, "dev").await.is_empty());
+    assert_eq!(
+        inventory(aws).await,
+        Inventory {
+            apis: 0,
+            functions: vec![],
+            roles: vec![]
+        }
+    );
+    assert!(!project.state_file("dev").exists(), "nothing was recorded");
+
+    // `socket plan` is the same, for a person.
+    let zip = project.zip();
+    let human = project
+        .run(&["plan", "--package", zip.to_str().unwrap()])
+        .success();
+    assert!(
+        human.stdout.contains("  + create function\n"),
+        "{}",
+        human.stdout
+    );
+    assert!(human.stdout.contains("13 changes"), "{}", human.stdout);
+    assert_eq!(inventory(aws).await.apis, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn dry_run_names_exactly_what_a_changed_manifest_changes() {
+    let project = Project::builder("dryplan").deployed("dev").start();
+    let aws = &project.aws;
+    let before = snapshot(aws, SERVICE, "dev").await;
+
+    let unchanged = project.dry_run("dev");
+    assert_eq!(planned(&unchanged), vec![]);
+    assert_eq!(unchanged.writes(), Vec::<String>::new());
+
+    project.write_manifest(&Spec {
+        memory: 1024,
+        routes: vec!["message", "chat"],
+        env: vec![("TABLE_NAME", "other")],
+        ..Spec::default()
+    });
+    project.write_code("v2");
+    let run = project.dry_run("dev");
+    assert_eq!(
+        run.writes(),
+        Vec::<String>::new(),
+        "no write call; calls: {:?}",
+        run.calls()
+    );
+    let fields = |f: &[&str]| f.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        planned(&run),
+        vec![
+            (
+                "function".into(),
+                "update".into(),
+                fields(&["memory", "env"])
+            ),
+            ("function code".into(), "update".into(), fields(&["code"])),
+            ("route chat".into(), "create".into(), vec![]),
+        ]
+    );
+    assert_eq!(
+        snapshot(aws, SERVICE, "dev").await,
+        before,
+        "nothing changed"
+    );
+
+    let human = project
+        .run(&[
+            "deploy",
+            "--dry-run",
+            "--package",
+            project.zip().to_str().unwrap(),
+        ])
+        .success();
+    assert!(
+        human.stdout.contains("  ~ update function (memory, env)\n"),
+        "{}",
+        human.stdout
+    );
+    assert!(
+        human.stdout.contains("  + create route chat\n"),
+        "{}",
+        human.stdout
+    );
+
+    // The deploy then makes exactly the planned changes.
+    let applied = project.deploy("dev");
+    assert_eq!(
+        applied.writes(),
+        vec![
+            "Lambda.UpdateFunctionConfiguration",
+            "Lambda.UpdateFunctionCode",
+            "ApiGatewayV2.CreateRoute"
+        ]
+    );
+    assert_eq!(planned(&project.dry_run("dev")), vec![]);
 }

@@ -212,7 +212,11 @@ async fn management_api_sends_describes_and_deletes() {
     }
     let ran = dev
         .wait_for_line(WAIT, |line| {
-            line.starts_with("[worker") && line.contains(&format!("$disconnect {first_id} → 200"))
+            line.starts_with("[worker")
+                && line.contains(&format!(
+                    "socket invocation route=$disconnect connection={first_id} "
+                ))
+                && line.contains(" status=200 ")
         })
         .await;
     assert!(
@@ -251,7 +255,10 @@ async fn management_api_sends_describes_and_deletes() {
         .output()
         .iter()
         .filter(|line| {
-            line.starts_with("[worker") && line.contains(&format!("$disconnect {first_id} →"))
+            line.starts_with("[worker")
+                && line.contains(&format!(
+                    "socket invocation route=$disconnect connection={first_id} "
+                ))
         })
         .count();
     assert_eq!(runs, 1, "{}", dev.output().join("\n"));
@@ -529,7 +536,10 @@ async fn sigterm_closes_clients_runs_disconnect_and_stops_the_workers() {
     for id in [&first_id, &second_id] {
         assert!(
             output.iter().any(|line| line.starts_with("[worker")
-                && line.contains(&format!("$disconnect {id} → 200"))),
+                && line.contains(&format!(
+                    "socket invocation route=$disconnect connection={id} "
+                ))
+                && line.contains(" status=200 ")),
             "$disconnect did not run for {id}:\n{}",
             output.join("\n")
         );

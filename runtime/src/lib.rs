@@ -13,6 +13,7 @@ mod catch_panic;
 mod config;
 mod error;
 mod handler;
+mod invocation_log;
 mod lifecycle;
 mod management;
 mod middleware;

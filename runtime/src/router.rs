@@ -14,6 +14,7 @@ use crate::catch_panic::CatchPanic;
 use crate::config::Config;
 use crate::error::Error;
 use crate::handler::{ErasedHandler, Failure, TypedHandler};
+use crate::invocation_log;
 use crate::lifecycle::{after_connect, after_disconnect};
 use crate::management::{Management, Transport};
 use crate::middleware::{ErasedMiddleware, Flow};
@@ -21,6 +22,7 @@ use crate::response::{IntoResponse, Response};
 use crate::socket::Socket;
 use crate::state::States;
 use socket_client::Registry;
+use socket_protocol::invocation_log::Outcome;
 use socket_protocol::route_selection::select_route_in;
 
 /// A set of handlers and middleware, and the dispatcher that runs them for each event.
@@ -296,6 +298,7 @@ impl Router {
             .clone()
             .filter(|key| !key.is_empty())
             .ok_or(DispatchError::NotWebSocketEvent)?;
+        let started = std::time::Instant::now();
         let config = self.resolved_config();
         let context = &event.request_context;
         let management = Management::new(
@@ -326,6 +329,22 @@ impl Router {
             ("$disconnect", _) => after_disconnect(&socket).instrument(span.clone()).await,
             _ => {}
         }
+        let logged = match &outcome {
+            Ok(Ok(response)) => Outcome::Status(response.status()),
+            Ok(Err(message)) => Outcome::Error(message.clone()),
+            Err(message) => Outcome::Error(format!("panicked: {message}")),
+        };
+        invocation_log::write(
+            invocation_log::route_label(&route),
+            socket.connection_id(),
+            event
+                .request_context
+                .request_id
+                .as_deref()
+                .unwrap_or_default(),
+            logged,
+            started,
+        );
         match outcome {
             Ok(Ok(response)) => Ok(response.into_proxy_response()),
             Ok(Err(message)) => Err(DispatchError::HandlerFailed { route, message }),

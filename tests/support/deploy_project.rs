@@ -185,6 +185,22 @@ impl Project {
         .success()
     }
 
+    /// `socket deploy --dry-run --stage S --package bootstrap.zip --json -v`, which must succeed.
+    pub fn dry_run(&self, stage: &str) -> Run {
+        let zip = self.zip();
+        self.run(&[
+            "deploy",
+            "--dry-run",
+            "--stage",
+            stage,
+            "--package",
+            zip.to_str().unwrap(),
+            "--json",
+            "-v",
+        ])
+        .success()
+    }
+
     /// Starts a deploy with human progress on stderr, for tests that act while it runs.
     pub fn spawn_deploy(&self, stage: &str) -> Child {
         let zip = self.zip();
@@ -199,6 +215,15 @@ impl Project {
         .stderr(Stdio::piped())
         .spawn()
         .expect("socket runs")
+    }
+
+    /// Starts `socket <args>` with stdout piped, for commands that keep running (`logs --tail`).
+    pub fn spawn(&self, args: &[&str]) -> Child {
+        self.command(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("socket runs")
     }
 
     /// `socket remove --stage S -v`, which must succeed.

@@ -50,7 +50,7 @@ impl Run {
     /// The calls that change something.
     pub fn writes(&self) -> Vec<String> {
         let read = |op: &str| {
-            ["Get", "List", "Describe"]
+            ["Get", "List", "Describe", "Filter"]
                 .iter()
                 .any(|p| op.starts_with(p))
         };

@@ -6,7 +6,9 @@ mod deploy;
 mod dev;
 mod info;
 mod init;
+mod logs;
 mod package;
+mod plan;
 mod remove;
 
 use clap::{Parser, Subcommand};
@@ -31,8 +33,28 @@ pub struct Cli {
 pub enum Command {
     /// Deploy a stage to AWS (API Gateway WebSocket API + Lambda); only what changed is touched.
     Deploy(deploy::Args),
+    /// Print what `socket deploy` would change (create, update which fields, delete); change nothing.
+    #[command(
+        long_about = "Reads what exists of the stage, compares it with the manifest and the code, and prints \
+            each resource a deploy would create, update (with the fields that differ) or delete. Makes \
+            only read calls to AWS. The code is built as `socket deploy` builds it (or read from \
+            --package), because its hash decides whether the function's code would be uploaded. \
+            The same as `socket deploy --dry-run`.",
+        after_help = "Examples:\n  socket plan --stage prod\n  socket deploy --dry-run --json"
+    )]
+    Plan(plan::Args),
     /// Print a deployed stage's outputs (url, routes, function, code), read from AWS.
     Info(info::Args),
+    /// Print the function's logs from CloudWatch: time, route and connection id per record.
+    #[command(
+        long_about = "Reads the function's log group (/aws/lambda/<service>-<stage>) with FilterLogEvents, \
+            oldest record first, one line per record: its time, route and connection id, then the \
+            outcome and duration for the line the runtime writes per invocation, or the message for \
+            any other line. --route and --connection keep only the records whose structured fields \
+            are exactly that. --tail keeps polling every second for new records until Ctrl-C.",
+        after_help = "Examples:\n  socket logs --stage prod --since 1h\n  socket logs --tail --route '$connect'\n  socket logs --connection L0SM9cOFvHcCIhw= --json"
+    )]
+    Logs(logs::Args),
     /// Delete everything a stage created: API, function, role and its policies, log group.
     Remove(remove::Args),
     /// Run the handlers locally behind an emulator of API Gateway (WebSocket) and Lambda.
@@ -97,7 +119,9 @@ pub enum Command {
 pub fn run(command: Command) -> miette::Result<()> {
     match command {
         Command::Deploy(args) => deploy::run(args),
+        Command::Plan(args) => plan::run(args),
         Command::Info(args) => info::run(args),
+        Command::Logs(args) => logs::run(args),
         Command::Remove(args) => remove::run(args),
         Command::Dev(args) => dev::run(args),
         Command::Package(args) => package::run(args),

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::aws::{apigateway, iam, lambda, Clients};
+use crate::aws::{apigateway, iam, lambda, logs, Clients};
 use crate::deploy::DeployError;
 use crate::desired::{user_env_names, CodeBundle, Desired};
 use crate::names::Account;
@@ -161,14 +161,14 @@ impl<'a> Deployer<'a> {
         let c = self.clients;
         let d = self.desired;
         let names = &d.names;
-        let tags = names.tags();
+        let tags = &d.tags;
         let detail = match (&change.resource, &change.action) {
             (Resource::Role, Action::Create) => {
                 let role = iam::create_role(
                     c,
                     &names.role,
                     &format!("Lambda role of {} ({})", names.service, names.stage),
-                    &tags,
+                    tags,
                 )
                 .await?;
                 self.account = Account::from_arn(&role.arn);
@@ -182,14 +182,9 @@ impl<'a> Deployer<'a> {
                 "AWSLambdaBasicExecutionRole".into()
             }
             (Resource::Api { .. }, Action::Create) => {
-                let id = apigateway::create_api(
-                    c,
-                    &names.api,
-                    &d.route_selection,
-                    &d.description,
-                    &tags,
-                )
-                .await?;
+                let id =
+                    apigateway::create_api(c, &names.api, &d.route_selection, &d.description, tags)
+                        .await?;
                 self.api_id = Some(id.clone());
                 self.routes.clear();
                 self.integration_id = None;
@@ -212,6 +207,23 @@ impl<'a> Deployer<'a> {
                     .await?;
                 format!("{api_arn}/*")
             }
+            (Resource::LogGroup, Action::Create) => {
+                logs::create_log_group(c, &names.log_group, tags).await?;
+                logs::put_retention(c, &names.log_group, d.log_retention).await?;
+                format!("{} ({} days)", names.log_group, d.log_retention)
+            }
+            (Resource::LogGroup, Action::Update(fields)) => {
+                if fields.contains(&"retention") {
+                    logs::put_retention(c, &names.log_group, d.log_retention).await?;
+                }
+                if fields.contains(&"tags") {
+                    let arn = self
+                        .account()
+                        .log_group_arn(&names.region, &names.log_group);
+                    logs::tag_log_group(c, &arn, tags).await?;
+                }
+                fields.join(", ")
+            }
             (Resource::Function, Action::Create) => {
                 let role_arn = self.role_arn.clone().unwrap_or_default();
                 let arn = lambda::create_function(
@@ -220,7 +232,7 @@ impl<'a> Deployer<'a> {
                     &d.settings(&role_arn),
                     d.architecture,
                     &self.code.zip,
-                    &tags,
+                    tags,
                     |attempt| {
                         step.update(format!(
                             "Create function (waiting for the IAM role, attempt {attempt})"
@@ -286,7 +298,7 @@ impl<'a> Deployer<'a> {
                 id.clone()
             }
             (Resource::Stage, Action::Create) => {
-                apigateway::create_stage(c, self.api_id(), &names.stage, &tags).await?;
+                apigateway::create_stage(c, self.api_id(), &names.stage, tags).await?;
                 self.state.api.get_or_insert_with(ApiState::default).stage =
                     Some(names.stage.clone());
                 self.save()?;

@@ -13,7 +13,7 @@ use crate::apply::Deployer;
 use crate::aws::lambda;
 use crate::aws::{AwsError, Clients};
 use crate::desired::{user_env_names, CodeBundle, Desired};
-use crate::observe::observe;
+use crate::observe::{observe, Observed};
 use crate::outputs::{CodeOutputs, OutputOptions, Outputs};
 use crate::plan::{plan, Plan};
 use crate::state::{StageLock, State, StateError};
@@ -90,39 +90,7 @@ pub async fn deploy(
     let desired = Desired::new(manifest, code);
     let names = &desired.names;
     let recorded = State::load(&manifest.dir, &names.service, &names.stage, &names.region);
-
-    let step = reporter.step(format!(
-        "Reading {} › {} in {}",
-        names.service, names.stage, names.region
-    ));
-    let observed = match observe(clients, names, recorded.as_ref()).await {
-        Ok(observed) => observed,
-        Err(err) => {
-            step.failed();
-            return Err(err.into());
-        }
-    };
-    if let Some((kind, name)) = observed.foreign.first() {
-        step.failed();
-        return Err(DeployError::NameTaken {
-            kind,
-            name: name.clone(),
-            service: names.service.clone(),
-            stage: names.stage.clone(),
-        });
-    }
-    let plan = plan(&desired, &observed);
-    step.done(if observed.is_empty() {
-        "nothing deployed yet".to_owned()
-    } else if plan.is_empty() {
-        "up to date".to_owned()
-    } else {
-        format!(
-            "{} change{}",
-            plan.len(),
-            if plan.len() == 1 { "" } else { "s" }
-        )
-    });
+    let (observed, plan) = read_plan(clients, &desired, recorded.as_ref(), reporter).await?;
 
     let mut deployer = Deployer::new(clients, &desired, code, reporter, &manifest.dir, recorded);
     deployer.carry_over(&observed, &plan);
@@ -160,6 +128,71 @@ pub async fn deploy(
     Ok(DeployReport { outputs, plan })
 }
 
+/// Reads what exists of the stage and plans the changes towards `desired` (no write call):
+/// what `deploy` applies and `deploy --dry-run` prints.
+pub(crate) async fn read_plan(
+    clients: &Clients,
+    desired: &Desired,
+    recorded: Option<&State>,
+    reporter: Reporter,
+) -> Result<(Observed, Plan), DeployError> {
+    let names = &desired.names;
+    let step = reporter.step(format!(
+        "Reading {} › {} in {}",
+        names.service, names.stage, names.region
+    ));
+    let observed = match observe(clients, names, recorded).await {
+        Ok(observed) => observed,
+        Err(err) => {
+            step.failed();
+            return Err(err.into());
+        }
+    };
+    if let Some((kind, name)) = observed.foreign.first() {
+        step.failed();
+        return Err(DeployError::NameTaken {
+            kind,
+            name: name.clone(),
+            service: names.service.clone(),
+            stage: names.stage.clone(),
+        });
+    }
+    let plan = plan(desired, &observed);
+    step.done(if observed.is_empty() {
+        "nothing deployed yet".to_owned()
+    } else if plan.is_empty() {
+        "up to date".to_owned()
+    } else {
+        format!(
+            "{} change{}",
+            plan.len(),
+            if plan.len() == 1 { "" } else { "s" }
+        )
+    });
+    Ok((observed, plan))
+}
+
+/// The code to deploy: the zip given with `--package`, else the handler crate built as
+/// `socket package` does.
+pub(crate) async fn code_bundle(
+    manifest: &Manifest,
+    package: Option<&Path>,
+    reporter: Reporter,
+) -> miette::Result<CodeBundle> {
+    Ok(match package {
+        Some(path) => CodeBundle::read(path, manifest.architecture)?,
+        None => {
+            // Building runs cargo (blocking, minutes when cold): off the async threads.
+            let for_build = manifest.clone();
+            let package =
+                tokio::task::spawn_blocking(move || socket_build::package(&for_build, reporter))
+                    .await
+                    .expect("the build task does not panic")?;
+            CodeBundle::read(&package.zip, package.architecture)?
+        }
+    })
+}
+
 /// Options of `socket deploy`.
 #[derive(Clone, Debug, Default)]
 pub struct DeployOptions {
@@ -182,18 +215,7 @@ pub async fn run(
     let _lock = StageLock::acquire(&manifest.dir, &manifest.stage, "deploy")?;
     // Credentials first: a missing key should not cost a build of several minutes.
     let clients = crate::aws::connect(&manifest).await?;
-    let code = match &options.package {
-        Some(path) => CodeBundle::read(path, manifest.architecture)?,
-        None => {
-            // Building runs cargo (blocking, minutes when cold): off the async threads.
-            let for_build = manifest.clone();
-            let package =
-                tokio::task::spawn_blocking(move || socket_build::package(&for_build, reporter))
-                    .await
-                    .expect("the build task does not panic")?;
-            CodeBundle::read(&package.zip, package.architecture)?
-        }
-    };
+    let code = code_bundle(&manifest, options.package.as_deref(), reporter).await?;
     let result = deploy(&manifest, &clients, &code, reporter).await;
     tracing::debug!(target: "socket::aws", "{}", clients.calls.summary());
     let report = result?;

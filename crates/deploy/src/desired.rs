@@ -60,6 +60,10 @@ pub struct Desired {
     pub env: BTreeMap<String, String>,
     pub architecture: Architecture,
     pub code_sha256: String,
+    /// Days the function's log group keeps records.
+    pub log_retention: u32,
+    /// The tags every resource carries (`socket:service`, `socket:stage`).
+    pub tags: BTreeMap<String, String>,
 }
 
 impl Desired {
@@ -71,8 +75,10 @@ impl Desired {
         );
         let mut routes: BTreeSet<String> = BUILTIN_ROUTES.iter().map(|r| r.to_string()).collect();
         routes.extend(manifest.routes.iter().cloned());
+        let names = StageNames::of(manifest);
         Desired {
-            names: StageNames::of(manifest),
+            tags: names.tags(),
+            names,
             route_selection: manifest.route_selection.clone(),
             description: manifest.description.clone().unwrap_or_default(),
             routes,
@@ -81,6 +87,7 @@ impl Desired {
             env,
             architecture: code.architecture,
             code_sha256: code.code_sha256.clone(),
+            log_retention: manifest.log_retention,
         }
     }
 

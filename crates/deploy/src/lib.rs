@@ -9,16 +9,20 @@
 //! - [`plan`]: the difference, as a list of changes;
 //! - `apply`: making the changes;
 //! - [`deploy`]: the command: lock, package, observe, plan, apply, outputs;
+//! - [`dry_run`]: `deploy --dry-run` / `plan`: the plan printed, nothing applied;
 //! - [`state`]: `.socket/<stage>/state.json` and the per-stage lock;
 //! - [`outputs`]: what deploy and info print;
-//! - [`info`] and [`remove`]: the other two commands over the same names and observation.
+//! - [`info`] and [`remove`]: the other two commands over the same names and observation;
+//! - [`logs`]: `socket logs`, the function's log group read and followed.
 
 mod apply;
 pub mod aws;
 pub mod credentials;
 pub mod deploy;
 pub mod desired;
+pub mod dry_run;
 pub mod info;
+pub mod logs;
 pub mod names;
 pub mod observe;
 pub mod outputs;

@@ -86,6 +86,14 @@ impl Account {
         )
     }
 
+    /// `arn:aws:logs:{region}:{account}:log-group:{name}` (what the tagging calls take).
+    pub fn log_group_arn(&self, region: &str, group: &str) -> String {
+        format!(
+            "arn:{}:logs:{region}:{}:log-group:{group}",
+            self.partition, self.id
+        )
+    }
+
     /// `arn:aws:execute-api:{region}:{account}:{apiId}`.
     pub fn api_arn(&self, region: &str, api: &str) -> String {
         format!(

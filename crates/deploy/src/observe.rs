@@ -7,6 +7,7 @@ use serde_json::Value;
 use crate::aws::apigateway::{self, Api, Integration, Route, Stage};
 use crate::aws::iam::{self, Role};
 use crate::aws::lambda::{self, Function};
+use crate::aws::logs::{self, LogGroup};
 use crate::aws::{partition_of, AwsError, Clients};
 use crate::names::{Account, StageNames};
 use crate::state::State;
@@ -25,6 +26,8 @@ pub struct Observed {
     pub stage: Option<Stage>,
     pub function: Option<Function>,
     pub permission_source: Option<String>,
+    /// The function's log group (ours when the function's name is: Lambda may have made it).
+    pub log_group: Option<LogGroup>,
     /// Resources with this stage's names that belong to something else: never touched.
     pub foreign: Vec<(&'static str, String)>,
 }
@@ -102,11 +105,13 @@ pub async fn observe(
         )?;
         Ok((Some(api), apis.collect(), integrations, routes, stage))
     };
+    let log_group = logs::get_log_group(clients, &names.log_group);
     let (
         (role, basic, inline),
         (function, permission),
         (api, duplicates, integrations, routes, stage),
-    ) = tokio::try_join!(role, function, api)?;
+        log_group,
+    ) = tokio::try_join!(role, function, api, log_group)?;
 
     let mut observed = Observed {
         basic_execution_attached: basic,
@@ -116,6 +121,7 @@ pub async fn observe(
         routes,
         stage,
         permission_source: permission,
+        log_group,
         api,
         ..Observed::default()
     };

@@ -25,6 +25,8 @@ pub enum Resource {
     Api {
         id: Option<String>,
     },
+    /// The function's CloudWatch log group, its retention and tags.
+    LogGroup,
     /// The function and its configuration.
     Function,
     /// The code the function runs.
@@ -89,6 +91,11 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// A plan of these changes, in this order.
+    pub fn from_changes(changes: Vec<Change>) -> Self {
+        Plan { changes }
+    }
+
     pub fn changes(&self) -> &[Change] {
         &self.changes
     }
@@ -180,6 +187,27 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
             Resource::ManageConnectionsPolicy,
             vec!["resource"],
         )),
+    }
+
+    // Before the function, so Lambda never makes it untagged and never-expiring.
+    match &observed.log_group {
+        None => plan.push(Change::create(Resource::LogGroup)),
+        Some(group) => {
+            let mut fields = Vec::new();
+            if group.retention_days != Some(desired.log_retention) {
+                fields.push("retention");
+            }
+            if !desired
+                .tags
+                .iter()
+                .all(|(k, v)| group.tags.get(k) == Some(v))
+            {
+                fields.push("tags");
+            }
+            if !fields.is_empty() {
+                plan.push(Change::update(Resource::LogGroup, fields));
+            }
+        }
     }
 
     match &observed.function {
@@ -282,6 +310,7 @@ impl fmt::Display for Resource {
             Resource::ManageConnectionsPolicy => write!(f, "ManageConnections policy"),
             Resource::Api { id: Some(id) } => write!(f, "API {id}"),
             Resource::Api { id: None } => write!(f, "WebSocket API"),
+            Resource::LogGroup => write!(f, "log group"),
             Resource::Function => write!(f, "function"),
             Resource::FunctionCode => write!(f, "function code"),
             Resource::Integration { id: Some(id) } => write!(f, "integration {id}"),
@@ -315,6 +344,10 @@ impl fmt::Display for Change {
             (Resource::Api { id: Some(id) }, Delete) => write!(f, "delete duplicate API {id}"),
             (Resource::ManageConnectionsPolicy, Create | Update(_)) => {
                 write!(f, "scope role to the API")
+            }
+            (Resource::LogGroup, Create) => write!(f, "create log group"),
+            (Resource::LogGroup, Update(fields)) => {
+                write!(f, "update log group ({})", fields.join(", "))
             }
             (Resource::Function, Create) => write!(f, "create function"),
             (Resource::Function, Update(fields)) => {

@@ -70,7 +70,6 @@ impl Function {
             Arc::clone(&config),
             Arc::clone(&dispatch),
             None,
-            false,
         );
         let process = WorkerProcess::start(&api, command, &config, output).await?;
         let (pid, spawned) = (process.id(), process.spawned);

@@ -55,8 +55,6 @@ pub struct RuntimeApi {
     dispatch: Arc<Dispatch>,
     /// Told of every request, so the emulator polls rather than sleeps while a worker is busy.
     busy: Option<Arc<BusyPoll>>,
-    /// Print a line for every finished invocation (`socket dev` does; a measuring driver not).
-    log_invocations: bool,
     running: Mutex<Option<Running>>,
     /// Wakes the process's supervisor when it waits with no invocation running.
     handed_out: Notify,
@@ -74,14 +72,12 @@ impl RuntimeApi {
         function: Arc<FunctionConfig>,
         dispatch: Arc<Dispatch>,
         busy: Option<Arc<BusyPoll>>,
-        log_invocations: bool,
     ) -> Arc<Self> {
         Arc::new(Self {
             name,
             function,
             dispatch,
             busy,
-            log_invocations,
             running: Mutex::new(None),
             handed_out: Notify::new(),
             draining: AtomicBool::new(false),
@@ -314,6 +310,9 @@ impl RuntimeApi {
             );
         };
         let ended = Instant::now();
+        // The runtime writes the invocation's line itself (`socket invocation route=… status=…`,
+        // as on AWS), so a posted response or error adds nothing here; timeouts and crashes,
+        // which the runtime cannot report, are printed where they are detected.
         let outcome = match result {
             Ok(body) => Outcome::Response(body),
             Err(body) => {
@@ -324,9 +323,6 @@ impl RuntimeApi {
                 })
             }
         };
-        if self.log_invocations {
-            self.log_completion(&running, &outcome, ended - running.started);
-        }
         let _ = running.reply.send(Invoked {
             outcome,
             handed_out: Some(running.started),
@@ -334,27 +330,6 @@ impl RuntimeApi {
         });
         accepted()
     }
-
-    /// `route connection → 200 in 0.4ms`, or the error instead of the status.
-    fn log_completion(&self, running: &Running, outcome: &Outcome, took: Duration) {
-        let label = format!("{} {}", running.route, running.connection_id);
-        let result = match outcome {
-            Outcome::Response(body) => status_of(body),
-            Outcome::Failed(failure) => format!("error {failure}"),
-        };
-        output::line(
-            &self.name,
-            &format!("{label} → {result} in {}", format_ms(took)),
-        );
-    }
-}
-
-/// The status code a handler returned, for the log line.
-fn status_of(body: &[u8]) -> String {
-    serde_json::from_slice::<serde_json::Value>(body)
-        .ok()
-        .and_then(|value| value.get("statusCode").and_then(|code| code.as_u64()))
-        .map_or_else(|| "ok".to_string(), |code| code.to_string())
 }
 
 /// Lambda's error document: `{"errorType": "...", "errorMessage": "..."}`.

@@ -132,7 +132,6 @@ async fn supervise(
             Arc::clone(&function),
             Arc::clone(&dispatch),
             Some(Arc::clone(&busy)),
-            true,
         );
         let command = [path.clone().into_os_string()];
         let mut process =

@@ -68,6 +68,33 @@ pub(crate) fn registry_ttl(s: &str, _: &Scope) -> Checked<u32> {
     )
 }
 
+/// The retention periods CloudWatch Logs accepts (`PutRetentionPolicy`), in days.
+pub const LOG_RETENTION_DAYS: &[u32] = &[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+];
+
+pub(crate) fn log_retention(s: &str, _: &Scope) -> Checked<u32> {
+    let allowed = || {
+        let days: Vec<String> = LOG_RETENTION_DAYS.iter().map(u32::to_string).collect();
+        format!(
+            "CloudWatch Logs keeps records 1, 3, 5, 7, 14, 30, ... days: one of {}",
+            days.join(", ")
+        )
+    };
+    match s.trim().parse::<u32>() {
+        Ok(days) if LOG_RETENTION_DAYS.contains(&days) => Ok(days),
+        Ok(days) => Err((
+            format!("logRetention {days} is not a retention CloudWatch Logs offers"),
+            allowed(),
+        )),
+        Err(_) => Err((
+            format!("logRetention must be a number of days, not `{s}`"),
+            allowed(),
+        )),
+    }
+}
+
 pub(crate) fn timeout(s: &str, _: &Scope) -> Checked<u32> {
     bounded(
         s,

@@ -49,6 +49,7 @@ pub(crate) struct Inputs {
     pub route_selection: Option<String>,
     pub routes: Option<Vec<String>>,
     pub connections: Option<Connections>,
+    pub log_retention: Option<u32>,
 }
 
 /// `connections:` — the connection registry: `true`, `false`, or a block with options.
@@ -158,6 +159,15 @@ pub(crate) const INPUT_KEYS: &[Key<Inputs>] = &[
             }),
             "true, false or a block such as `ttl: 10800`",
         ),
+    }),
+    Key::new("logRetention", |i, f| {
+        set(
+            &mut i.log_retention,
+            f.scalar(
+                "days to keep the function's logs (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)",
+                checks::log_retention,
+            )?,
+        )
     }),
     Key::new("stages", read_stages),
 ];

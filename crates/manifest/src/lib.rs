@@ -57,6 +57,8 @@ pub struct Manifest {
     pub routes: Vec<String>,
     /// The connection registry (`connections:`), when it is on.
     pub connections: Option<Registry>,
+    /// Days CloudWatch Logs keeps the function's records (`logRetention`).
+    pub log_retention: u32,
 }
 
 /// The connection registry of a stage: a DynamoDB table the runtime keeps connections and
@@ -95,6 +97,9 @@ pub const DEFAULT_REGION: &str = "us-east-1";
 /// The original component's default; plenty for a Rust handler and CPU scales with it.
 pub const DEFAULT_MEMORY: u32 = 512;
 pub const DEFAULT_TIMEOUT: u32 = 10;
+/// 30 days: enough to look back over a month of incidents and releases, while CloudWatch's own
+/// default (never expire) lets storage cost grow forever for logs nobody reads.
+pub const DEFAULT_LOG_RETENTION: u32 = 30;
 pub use socket_protocol::DEFAULT_ROUTE_SELECTION;
 /// API Gateway waits at most this long for a WebSocket integration to answer.
 pub const API_GATEWAY_TIMEOUT: u32 = 29;

@@ -15,8 +15,8 @@ use super::stage_env::StageEnv;
 use super::yaml::{self, Span, Value};
 use super::{names, Architecture, Manifest, ManifestError, Overrides, Registry};
 use super::{
-    DEFAULT_MEMORY, DEFAULT_REGION, DEFAULT_REGISTRY_TTL, DEFAULT_ROUTE_SELECTION, DEFAULT_STAGE,
-    DEFAULT_TIMEOUT,
+    DEFAULT_LOG_RETENTION, DEFAULT_MEMORY, DEFAULT_REGION, DEFAULT_REGISTRY_TTL,
+    DEFAULT_ROUTE_SELECTION, DEFAULT_STAGE, DEFAULT_TIMEOUT,
 };
 
 pub(crate) const TOP_LEVEL_KEYS: &[&str] = &["name", "stage", "org", "app"];
@@ -216,6 +216,7 @@ pub(crate) fn load(
             .unwrap_or_else(|| DEFAULT_ROUTE_SELECTION.to_string()),
         routes: inputs.routes.unwrap_or_default(),
         connections,
+        log_retention: inputs.log_retention.unwrap_or(DEFAULT_LOG_RETENTION),
         dir,
         path,
     })

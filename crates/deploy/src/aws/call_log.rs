@@ -75,7 +75,7 @@ fn operation_of(call: &str) -> &str {
 
 /// Whether an operation name is one that changes state.
 pub fn is_write(operation: &str) -> bool {
-    const READS: &[&str] = &["Get", "List", "Describe"];
+    const READS: &[&str] = &["Get", "List", "Describe", "Filter"];
     !READS.iter().any(|prefix| operation.starts_with(prefix))
 }
 
@@ -113,6 +113,7 @@ mod tests {
         assert!(!is_write("GetFunction"));
         assert!(!is_write("ListAttachedRolePolicies"));
         assert!(!is_write("DescribeLogGroups"));
+        assert!(!is_write("FilterLogEvents"));
         assert!(is_write("UpdateFunctionCode"));
         assert!(is_write("PutRolePolicy"));
         assert!(is_write("AddPermission"));

@@ -6,13 +6,16 @@ use super::*;
 use crate::aws::apigateway::{Api, Integration, Route, Stage};
 use crate::aws::iam::Role;
 use crate::aws::lambda::{self, Function};
+use crate::aws::logs::LogGroup;
 use crate::desired::ROUTE_SELECTION_ENV;
 use crate::names::{Account, StageNames};
 use socket_manifest::Architecture;
 
 fn desired() -> Desired {
+    let names = StageNames::new("echo", "dev", "us-east-1");
     Desired {
-        names: StageNames::new("echo", "dev", "us-east-1"),
+        tags: names.tags(),
+        names,
         route_selection: "$request.body.route".into(),
         description: String::new(),
         routes: ["$connect", "$disconnect", "$default", "message"]
@@ -27,6 +30,7 @@ fn desired() -> Desired {
         )]),
         architecture: Architecture::Arm64,
         code_sha256: "abc=".into(),
+        log_retention: 30,
     }
 }
 
@@ -85,6 +89,12 @@ fn converged(d: &Desired) -> Observed {
             tags: names.tags(),
         }),
         permission_source: Some(format!("{api_arn}/*")),
+        log_group: Some(LogGroup {
+            name: names.log_group.clone(),
+            arn: account.log_group_arn(&names.region, &names.log_group),
+            retention_days: Some(d.log_retention),
+            tags: names.tags(),
+        }),
         foreign: vec![],
     }
 }
@@ -112,6 +122,7 @@ fn nothing_exists_so_everything_is_created_once() {
     // Dependency order: role, API, policy, function, integration, routes, stage, permission.
     let pos = |r: Resource| plan.iter().position(|c| c.resource == r).unwrap();
     assert!(pos(Resource::Role) < pos(Resource::Function));
+    assert!(pos(Resource::LogGroup) < pos(Resource::Function));
     assert!(pos(Resource::Api { id: None }) < pos(Resource::ManageConnectionsPolicy));
     assert!(pos(Resource::Integration { id: None }) < pos(route("message", None)));
     assert!(pos(Resource::Stage) < pos(Resource::Permission));
@@ -150,6 +161,26 @@ fn each_difference_plans_only_its_change() {
             Change::delete(route("message", Some("r3"))),
             Change::create(route("chat", None)),
         ]
+    );
+
+    let mut retention = d.clone();
+    retention.log_retention = 90;
+    assert_eq!(
+        plan(&retention, &converged(&d)).changes(),
+        [Change::update(Resource::LogGroup, vec!["retention"])]
+    );
+
+    // A log group Lambda made on its own: never expires, untagged.
+    let mut lambda_made = converged(&d);
+    let group = lambda_made.log_group.as_mut().unwrap();
+    group.retention_days = None;
+    group.tags.clear();
+    assert_eq!(
+        plan(&d, &lambda_made).changes(),
+        [Change::update(
+            Resource::LogGroup,
+            vec!["retention", "tags"]
+        )]
     );
 
     let mut api = d.clone();
