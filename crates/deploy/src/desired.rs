@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 use crate::aws::lambda::FunctionSettings;
 use crate::deploy::DeployError;
 use crate::names::StageNames;
-use socket_manifest::{Architecture, Manifest};
+use socket_manifest::{Architecture, Manifest, Registry};
+use socket_protocol::env::{REGISTRY_TABLE, REGISTRY_TTL};
 
 /// The environment variable that tells the runtime the route selection expression.
 pub use socket_protocol::env::ROUTE_SELECTION as ROUTE_SELECTION_ENV;
@@ -60,6 +61,8 @@ pub struct Desired {
     pub env: BTreeMap<String, String>,
     pub architecture: Architecture,
     pub code_sha256: String,
+    /// The connection registry (`connections:`): its table, and the TTL the runtime gives records.
+    pub registry: Option<Registry>,
 }
 
 impl Desired {
@@ -69,6 +72,10 @@ impl Desired {
             ROUTE_SELECTION_ENV.to_owned(),
             manifest.route_selection.clone(),
         );
+        if let Some(registry) = &manifest.connections {
+            env.insert(REGISTRY_TABLE.to_owned(), registry.table.clone());
+            env.insert(REGISTRY_TTL.to_owned(), registry.ttl.to_string());
+        }
         let mut routes: BTreeSet<String> = BUILTIN_ROUTES.iter().map(|r| r.to_string()).collect();
         routes.extend(manifest.routes.iter().cloned());
         Desired {
@@ -81,6 +88,7 @@ impl Desired {
             env,
             architecture: code.architecture,
             code_sha256: code.code_sha256.clone(),
+            registry: manifest.connections.clone(),
         }
     }
 
@@ -99,7 +107,7 @@ impl Desired {
 /// The user's environment variable names (not the ones `socket` adds for the runtime).
 pub fn user_env_names<'a>(names: impl Iterator<Item = &'a String>) -> Vec<String> {
     names
-        .filter(|n| n.as_str() != ROUTE_SELECTION_ENV)
+        .filter(|n| ![ROUTE_SELECTION_ENV, REGISTRY_TABLE, REGISTRY_TTL].contains(&n.as_str()))
         .cloned()
         .collect()
 }

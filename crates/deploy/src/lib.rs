@@ -11,7 +11,8 @@
 //! - [`deploy`]: the command: lock, package, observe, plan, apply, outputs;
 //! - [`state`]: `.socket/<stage>/state.json` and the per-stage lock;
 //! - [`outputs`]: what deploy and info print;
-//! - [`info`] and [`remove`]: the other two commands over the same names and observation.
+//! - [`info`] and [`remove`]: the other two commands over the same names and observation;
+//! - [`send_target`]: where `socket send` reaches a deployed stage.
 
 mod apply;
 pub mod aws;
@@ -24,4 +25,5 @@ pub mod observe;
 pub mod outputs;
 pub mod plan;
 pub mod remove;
+pub mod send_target;
 pub mod state;
