@@ -1387,7 +1387,9 @@ async fn the_send_target_reaches_the_deployed_stage_and_its_registry() {
     let dotenv: String = project
         .env
         .iter()
-        .filter(|(k, _)| k.starts_with("AWS_ACCESS") || k.starts_with("AWS_SECRET") || k == "AWS_ENDPOINT_URL")
+        .filter(|(k, _)| {
+            k.starts_with("AWS_ACCESS") || k.starts_with("AWS_SECRET") || k == "AWS_ENDPOINT_URL"
+        })
         .map(|(k, v)| format!("{k}={v}\n"))
         .collect();
     std::fs::write(project.dir.join(".env"), dotenv).unwrap();
@@ -1409,7 +1411,9 @@ async fn the_send_target_reaches_the_deployed_stage_and_its_registry() {
 
     project.deploy("dev");
     let api_id = snapshot(aws, SERVICE, "dev").await.api().id.clone();
-    let target = socket_deploy::send_target::resolve(&manifest).await.unwrap();
+    let target = socket_deploy::send_target::resolve(&manifest)
+        .await
+        .unwrap();
     assert_eq!(target.api_id, api_id);
     assert_eq!(
         target.management_endpoint,

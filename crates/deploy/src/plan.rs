@@ -163,7 +163,10 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
             }
             Some(table) => {
                 if !table.on_demand {
-                    plan.push(Change::update(Resource::RegistryTable, vec!["billing_mode"]));
+                    plan.push(Change::update(
+                        Resource::RegistryTable,
+                        vec!["billing_mode"],
+                    ));
                 }
                 match table.ttl.as_deref() {
                     Some(dynamodb::TTL_ATTRIBUTE) => {}
@@ -207,9 +210,7 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
             vec!["resource"],
         )),
     }
-    let table_arn = account
-        .as_ref()
-        .map(|a| a.table_arn(region, &names.table));
+    let table_arn = account.as_ref().map(|a| a.table_arn(region, &names.table));
     if desired.registry.is_some() {
         match (&table_arn, &observed.registry_policy) {
             (Some(arn), Some(doc)) if iam::grants_registry(doc, arn) => {}

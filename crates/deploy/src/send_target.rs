@@ -125,7 +125,10 @@ mod tests {
             "https://abc123.execute-api.eu-west-1.amazonaws.com/dev"
         );
         assert_eq!(
-            https_endpoint("wss://abc123.execute-api.cn-north-1.amazonaws.com.cn/", "prod"),
+            https_endpoint(
+                "wss://abc123.execute-api.cn-north-1.amazonaws.com.cn/",
+                "prod"
+            ),
             "https://abc123.execute-api.cn-north-1.amazonaws.com.cn/prod"
         );
         assert_eq!(
