@@ -82,6 +82,20 @@ struct RoleSnapshot {
     inline: BTreeMap<String, Value>,
 }
 
+#[derive(Clone, Debug, PartialEq)]
+struct TableSnapshot {
+    arn: String,
+    status: String,
+    /// (attribute, HASH | RANGE)
+    keys: Vec<(String, String)>,
+    /// attribute → type
+    attributes: BTreeMap<String, String>,
+    billing: String,
+    tags: BTreeMap<String, String>,
+    /// (status, attribute) of DescribeTimeToLive.
+    ttl: (String, String),
+}
+
 /// Everything of one stage, read with the SDK.
 #[derive(Clone, Debug, PartialEq)]
 struct StageSnapshot {
@@ -90,6 +104,8 @@ struct StageSnapshot {
     role: Option<RoleSnapshot>,
     /// (retention in days, tags) of the function's log group.
     log_group: Option<(Option<i32>, BTreeMap<String, String>)>,
+    /// The connection registry's table.
+    table: Option<TableSnapshot>,
 }
 
 impl StageSnapshot {
@@ -106,11 +122,16 @@ impl StageSnapshot {
         self.role.as_ref().expect("the role exists")
     }
 
+    fn table(&self) -> &TableSnapshot {
+        self.table.as_ref().expect("the registry table exists")
+    }
+
     fn is_empty(&self) -> bool {
         self.apis.is_empty()
             && self.function.is_none()
             && self.role.is_none()
             && self.log_group.is_none()
+            && self.table.is_none()
     }
 }
 
@@ -335,7 +356,80 @@ async fn snapshot(aws: &Aws, service: &str, stage: &str) -> StageSnapshot {
         function,
         role,
         log_group,
+        table: table_snapshot(aws, &format!("{name}-connections")).await,
     }
+}
+
+async fn table_snapshot(aws: &Aws, name: &str) -> Option<TableSnapshot> {
+    let out = match aws.dynamodb.describe_table().table_name(name).send().await {
+        Ok(out) => out,
+        Err(e) => {
+            assert_eq!(
+                e.as_service_error()
+                    .map(|e| e.is_resource_not_found_exception()),
+                Some(true),
+                "{e:?}"
+            );
+            return None;
+        }
+    };
+    let table = out.table().unwrap();
+    let arn = table.table_arn().unwrap().to_owned();
+    let tags = aws
+        .dynamodb
+        .list_tags_of_resource()
+        .resource_arn(&arn)
+        .send()
+        .await
+        .unwrap();
+    let ttl = aws
+        .dynamodb
+        .describe_time_to_live()
+        .table_name(name)
+        .send()
+        .await
+        .unwrap();
+    let ttl = ttl.time_to_live_description().unwrap();
+    Some(TableSnapshot {
+        arn,
+        status: table.table_status().unwrap().as_str().to_owned(),
+        keys: table
+            .key_schema()
+            .iter()
+            .map(|k| {
+                (
+                    k.attribute_name().to_owned(),
+                    k.key_type().as_str().to_owned(),
+                )
+            })
+            .collect(),
+        attributes: table
+            .attribute_definitions()
+            .iter()
+            .map(|a| {
+                (
+                    a.attribute_name().to_owned(),
+                    a.attribute_type().as_str().to_owned(),
+                )
+            })
+            .collect(),
+        billing: table
+            .billing_mode_summary()
+            .and_then(|b| b.billing_mode())
+            .map(|b| b.as_str().to_owned())
+            .unwrap_or_default(),
+        tags: tags
+            .tags()
+            .iter()
+            .map(|t| (t.key().to_owned(), t.value().to_owned()))
+            .collect(),
+        ttl: (
+            ttl.time_to_live_status()
+                .map(|s| s.as_str().to_owned())
+                .unwrap_or_default(),
+            ttl.attribute_name().unwrap_or_default().to_owned(),
+        ),
+    })
 }
 
 /// Totals in the whole emulator: no duplicate anywhere.
@@ -414,6 +508,11 @@ fn assert_complete(s: &StageSnapshot, stage: &str, spec: &Spec) {
         "SOCKET_ROUTE_SELECTION".into(),
         "$request.body.route".into(),
     );
+    let table = format!("{name}-connections");
+    if spec.connections {
+        env.insert("SOCKET_REGISTRY_TABLE".into(), table.clone());
+        env.insert("SOCKET_REGISTRY_TTL".into(), "10800".into());
+    }
     assert_eq!(function.env, env);
     assert_eq!(function.tags, tags);
 
@@ -489,8 +588,18 @@ fn assert_complete(s: &StageSnapshot, stage: &str, spec: &Spec) {
             "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole".to_owned()
         ])
     );
-    assert_eq!(role.inline.len(), 1, "one inline policy: {:?}", role.inline);
-    let statements = role.inline.values().next().unwrap()["Statement"]
+    let want_policies = if spec.connections {
+        vec!["socket-connection-registry", "socket-manage-connections"]
+    } else {
+        vec!["socket-manage-connections"]
+    };
+    assert_eq!(
+        role.inline.keys().collect::<Vec<_>>(),
+        want_policies,
+        "{:?}",
+        role.inline
+    );
+    let statements = role.inline["socket-manage-connections"]["Statement"]
         .as_array()
         .unwrap()
         .clone();
@@ -501,6 +610,44 @@ fn assert_complete(s: &StageSnapshot, stage: &str, spec: &Spec) {
         statements[0]["Resource"],
         format!("{api_arn}/*"),
         "scoped to this API only"
+    );
+
+    if !spec.connections {
+        assert_eq!(s.table, None, "no registry table without `connections`");
+        return;
+    }
+    let table_arn = format!("arn:aws:dynamodb:{REGION}:{ACCOUNT}:table/{table}");
+    let registry = s.table();
+    assert_eq!(registry.arn, table_arn);
+    assert_eq!(registry.status, "ACTIVE");
+    assert_eq!(
+        registry.keys,
+        vec![("pk".into(), "HASH".into()), ("sk".into(), "RANGE".into())]
+    );
+    assert_eq!(
+        registry.attributes,
+        BTreeMap::from([("pk".into(), "S".into()), ("sk".into(), "S".into())])
+    );
+    assert_eq!(registry.billing, "PAY_PER_REQUEST");
+    assert_eq!(registry.tags, tags);
+    assert_eq!(registry.ttl, ("ENABLED".into(), "ttl".into()));
+    assert_eq!(
+        role.inline["socket-connection-registry"],
+        serde_json::json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Action": [
+                    "dynamodb:PutItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:GetItem",
+                    "dynamodb:Query",
+                    "dynamodb:BatchWriteItem"
+                ],
+                "Resource": table_arn
+            }]
+        }),
+        "exactly the registry's actions on exactly its table"
     );
 }
 
@@ -1251,4 +1398,218 @@ async fn dry_run_names_exactly_what_a_changed_manifest_changes() {
         ]
     );
     assert_eq!(planned(&project.dry_run("dev")), vec![]);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The connection registry (`connections:`).
+
+fn with_connections() -> Spec {
+    Spec {
+        connections: true,
+        ..Spec::default()
+    }
+}
+
+const TABLE: &str = "echo-dev-connections";
+
+async fn table_names(aws: &Aws) -> Vec<String> {
+    let out = aws.dynamodb.list_tables().send().await.unwrap();
+    out.table_names().to_vec()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_deploy_a_registry_table_only_the_function_may_use() {
+    let spec = with_connections();
+    let project = Project::builder("registry").spec(spec.clone()).start();
+    let aws = &project.aws;
+
+    let run = project.deploy("dev");
+    let stage = snapshot(aws, SERVICE, "dev").await;
+    assert_complete(&stage, "dev", &spec);
+    assert_eq!(table_names(aws).await, vec![TABLE]);
+    let outputs = run.json();
+    assert_eq!(outputs["registry"]["table"], TABLE);
+    assert_eq!(
+        outputs["code"]["env"],
+        serde_json::json!(["TABLE_NAME"]),
+        "the registry's variables are not the user's"
+    );
+    let changes = outputs["changes"].as_array().unwrap();
+    for line in [
+        "create connection registry table",
+        "enable TTL on the registry table",
+        "allow the function to use the registry table",
+    ] {
+        assert!(changes.contains(&Value::from(line)), "{changes:?}");
+    }
+    let state = std::fs::read_to_string(project.state_file("dev")).unwrap();
+    assert!(!state.contains("SOCKET_REGISTRY"), "{state}");
+
+    let info = project
+        .run(&["info", "--stage", "dev", "--json"])
+        .success()
+        .json();
+    assert_eq!(info["registry"], outputs["registry"]);
+    assert_eq!(info["code"]["env"], outputs["code"]["env"]);
+    let human = project.run(&["info", "--stage", "dev"]).success();
+    assert!(
+        human.stdout.contains(&format!("connections:   {TABLE}")),
+        "{}",
+        human.stdout
+    );
+
+    let again = project.deploy("dev");
+    assert_eq!(
+        again.writes(),
+        Vec::<String>::new(),
+        "no write call at all; calls: {:?}",
+        again.calls()
+    );
+    assert_eq!(snapshot(aws, SERVICE, "dev").await, stage);
+
+    let removed = project.remove("dev");
+    assert!(
+        removed.stdout.contains(&format!("DynamoDB table {TABLE}")),
+        "{}",
+        removed.stdout
+    );
+    let left = snapshot(aws, SERVICE, "dev").await;
+    assert!(left.is_empty(), "nothing of the stage is left: {left:#?}");
+    assert_eq!(table_names(aws).await, Vec::<String>::new());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_registry_table_deleted_by_hand_is_recreated() {
+    let spec = with_connections();
+    let project = Project::builder("registry-vanished")
+        .spec(spec.clone())
+        .deployed("dev")
+        .start();
+    let aws = &project.aws;
+    let before = snapshot(aws, SERVICE, "dev").await;
+    aws.dynamodb
+        .delete_table()
+        .table_name(TABLE)
+        .send()
+        .await
+        .unwrap();
+
+    let run = project.deploy("dev");
+    assert_eq!(
+        run.writes(),
+        vec!["DynamoDB.CreateTable", "DynamoDB.UpdateTimeToLive"]
+    );
+    let after = snapshot(aws, SERVICE, "dev").await;
+    assert_complete(&after, "dev", &spec);
+    assert_eq!(after, before, "the same table again; nothing else touched");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connections_turned_on_then_off_add_and_remove_only_the_registry() {
+    let project = Project::builder("registry-toggle").deployed("dev").start();
+    let aws = &project.aws;
+    let before = snapshot(aws, SERVICE, "dev").await;
+
+    project.write_manifest(&with_connections());
+    let on = project.deploy("dev");
+    assert_eq!(
+        on.writes(),
+        vec![
+            "DynamoDB.CreateTable",
+            "DynamoDB.UpdateTimeToLive",
+            "IAM.PutRolePolicy",
+            "Lambda.UpdateFunctionConfiguration",
+        ]
+    );
+    let with = snapshot(aws, SERVICE, "dev").await;
+    assert_complete(&with, "dev", &with_connections());
+    assert_eq!(with.api(), before.api(), "the API is untouched");
+
+    project.write_manifest(&Spec::default());
+    let off = project.deploy("dev");
+    assert_eq!(
+        off.writes(),
+        vec![
+            "Lambda.UpdateFunctionConfiguration",
+            "IAM.DeleteRolePolicy",
+            "DynamoDB.DeleteTable",
+        ]
+    );
+    assert_eq!(off.json().get("registry"), None);
+    let after = snapshot(aws, SERVICE, "dev").await;
+    assert_complete(&after, "dev", &Spec::default());
+    assert_eq!(after, before, "back to the stage without the registry");
+    assert_eq!(table_names(aws).await, Vec::<String>::new());
+}
+
+/// What `socket send` resolves for a deployed stage (its API, endpoints and keys), used as the
+/// command uses it: a client that reads the stage's registry table in moto.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_send_target_reaches_the_deployed_stage_and_its_registry() {
+    let project = Project::builder("send").spec(with_connections()).start();
+    let aws = &project.aws;
+    // The stage's env file holds the keys and the endpoint, as a project's `.env` would.
+    let dotenv: String = project
+        .env
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with("AWS_ACCESS") || k.starts_with("AWS_SECRET") || k == "AWS_ENDPOINT_URL"
+        })
+        .map(|(k, v)| format!("{k}={v}\n"))
+        .collect();
+    std::fs::write(project.dir.join(".env"), dotenv).unwrap();
+    let manifest = socket_manifest::Manifest::load(
+        &project.dir.join("serverless.yml"),
+        &socket_manifest::Overrides::default(),
+    )
+    .unwrap();
+
+    let undeployed = socket_deploy::send_target::resolve(&manifest)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        undeployed.contains("stage `dev` of `echo` is not deployed")
+            && undeployed.contains("socket deploy"),
+        "{undeployed}"
+    );
+
+    project.deploy("dev");
+    let api_id = snapshot(aws, SERVICE, "dev").await.api().id.clone();
+    let target = socket_deploy::send_target::resolve(&manifest)
+        .await
+        .unwrap();
+    assert_eq!(target.api_id, api_id);
+    assert_eq!(
+        target.management_endpoint,
+        format!("https://{api_id}.execute-api.{REGION}.amazonaws.com/dev")
+    );
+    assert_eq!(target.dynamodb_endpoint, Some(project.moto.endpoint()));
+    assert_eq!(
+        target.credentials,
+        socket_client::Credentials::new("testing", "testing")
+    );
+
+    // A member of `lobby`, as the runtime records one.
+    let item = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.to_owned());
+    aws.dynamodb
+        .put_item()
+        .table_name(TABLE)
+        .item("pk", item("chan#lobby"))
+        .item("sk", item("conn-1"))
+        .send()
+        .await
+        .unwrap();
+    let client = socket_client::Client::new(socket_client::ClientConfig {
+        api_id: target.api_id,
+        region: REGION.into(),
+        stage: "dev".into(),
+        table: Some(TABLE.into()),
+        management_endpoint: Some(target.management_endpoint),
+        registry_endpoint: target.dynamodb_endpoint,
+        credentials: Some(target.credentials),
+    })
+    .unwrap();
+    assert_eq!(client.members("lobby").await.unwrap(), vec!["conn-1"]);
+    assert_eq!(client.members("empty").await.unwrap(), Vec::<String>::new());
 }

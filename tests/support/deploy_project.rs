@@ -21,6 +21,8 @@ pub struct Spec {
     pub timeout: u32,
     pub routes: Vec<&'static str>,
     pub env: Vec<(&'static str, &'static str)>,
+    /// `connections: true` (the connection registry).
+    pub connections: bool,
 }
 
 impl Default for Spec {
@@ -30,11 +32,12 @@ impl Default for Spec {
             timeout: 10,
             routes: vec!["message"],
             env: vec![("TABLE_NAME", "echo-table")],
+            connections: false,
         }
     }
 }
 
-/// The project with the default [`Spec`] and code `v1`, on a moto server of its own.
+/// The project with a [`Spec`] (the default one unless given) and code `v1`, on a moto server of its own.
 pub struct Project {
     pub dir: PathBuf,
     /// The environment every command gets: moto's endpoint and dummy credentials.
@@ -48,10 +51,17 @@ pub struct Project {
 /// Sets up a [`Project`]: [`Project::builder`], then [`ProjectBuilder::start`].
 pub struct ProjectBuilder {
     name: String,
+    spec: Spec,
     deployed: Vec<String>,
 }
 
 impl ProjectBuilder {
+    /// Writes this manifest instead of the default one.
+    pub fn spec(mut self, spec: Spec) -> ProjectBuilder {
+        self.spec = spec;
+        self
+    }
+
     /// Deploys `stage` once the project is written (stages in the order given; each must
     /// succeed).
     pub fn deployed(mut self, stage: &str) -> ProjectBuilder {
@@ -76,7 +86,7 @@ impl ProjectBuilder {
             aws: moto.clients(),
             moto,
         };
-        project.write_manifest(&Spec::default());
+        project.write_manifest(&self.spec);
         project.write_code("v1");
         for stage in &self.deployed {
             project.deploy(stage);
@@ -90,6 +100,7 @@ impl Project {
     pub fn builder(name: &str) -> ProjectBuilder {
         ProjectBuilder {
             name: name.to_owned(),
+            spec: Spec::default(),
             deployed: Vec::new(),
         }
     }
@@ -114,6 +125,9 @@ impl Project {
             for r in &spec.routes {
                 yaml.push_str(&format!("      - {r}\n"));
             }
+        }
+        if spec.connections {
+            yaml.push_str("    connections: true\n");
         }
         std::fs::write(self.dir.join("serverless.yml"), yaml).unwrap();
     }

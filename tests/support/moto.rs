@@ -116,6 +116,7 @@ impl Moto {
             lambda: aws_sdk_lambda::Client::new(&config),
             apigateway: aws_sdk_apigatewayv2::Client::new(&config),
             logs: aws_sdk_cloudwatchlogs::Client::new(&config),
+            dynamodb: aws_sdk_dynamodb::Client::new(&config),
         }
     }
 
@@ -161,4 +162,5 @@ pub struct Aws {
     pub lambda: aws_sdk_lambda::Client,
     pub apigateway: aws_sdk_apigatewayv2::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
 }

@@ -10,6 +10,7 @@ mod logs;
 mod package;
 mod plan;
 mod remove;
+mod send;
 
 use clap::{Parser, Subcommand};
 
@@ -55,6 +56,17 @@ pub enum Command {
         after_help = "Examples:\n  socket logs --stage prod --since 1h\n  socket logs --tail --route '$connect'\n  socket logs --connection L0SM9cOFvHcCIhw= --json"
     )]
     Logs(logs::Args),
+    /// Send a message to a connection, a channel or every connection (socket dev or AWS).
+    #[command(
+        long_about = "Sends MESSAGE (JSON as is, anything else as text) to one connection \
+            (--connection ID), every member of a channel (--channel NAME) or every connection (--all). \
+            Channels and --all need the connection registry (`connections: true` in the manifest). \
+            Goes to a `socket dev` running for the stage when there is one (or --local URL), else to \
+            the deployed stage with the stage's credentials. Members that have gone (410) are removed \
+            from the registry.",
+        after_help = "Examples:\n  socket send --channel lobby '{\"type\":\"notice\",\"text\":\"hi\"}'\n  socket send --connection 'Ab12+/cd=' hello --stage prod\n  socket send --all ping --local http://127.0.0.1:3111 --json"
+    )]
+    Send(send::Args),
     /// Delete everything a stage created: API, function, role and its policies, log group.
     Remove(remove::Args),
     /// Run the handlers locally behind an emulator of API Gateway (WebSocket) and Lambda.
@@ -122,6 +134,7 @@ pub fn run(command: Command) -> miette::Result<()> {
         Command::Plan(args) => plan::run(args),
         Command::Info(args) => info::run(args),
         Command::Logs(args) => logs::run(args),
+        Command::Send(args) => send::run(args),
         Command::Remove(args) => remove::run(args),
         Command::Dev(args) => dev::run(args),
         Command::Package(args) => package::run(args),

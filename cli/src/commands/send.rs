@@ -64,7 +64,10 @@ fn local_client(manifest: &Manifest, url: &str) -> miette::Result<Client> {
         api_id: "local".into(),
         region: manifest.region.clone(),
         stage: manifest.stage.clone(),
-        table: manifest.connections.as_ref().map(|registry| registry.table.clone()),
+        table: manifest
+            .connections
+            .as_ref()
+            .map(|registry| registry.table.clone()),
         management_endpoint: Some(format!("{url}/{}", manifest.stage)),
         registry_endpoint: Some(format!("{url}/@dynamodb")),
         // socket dev checks no signature.
@@ -84,7 +87,10 @@ async fn aws_client(manifest: &Manifest) -> miette::Result<Client> {
         api_id: target.api_id,
         region: manifest.region.clone(),
         stage: manifest.stage.clone(),
-        table: manifest.connections.as_ref().map(|registry| registry.table.clone()),
+        table: manifest
+            .connections
+            .as_ref()
+            .map(|registry| registry.table.clone()),
         management_endpoint: Some(target.management_endpoint),
         registry_endpoint: target.dynamodb_endpoint,
         credentials: Some(target.credentials),

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::aws::{apigateway, iam, lambda, logs, Clients};
+use crate::aws::{apigateway, dynamodb, iam, lambda, logs, Clients};
 use crate::deploy::DeployError;
 use crate::desired::{user_env_names, CodeBundle, Desired};
 use crate::names::Account;
@@ -320,6 +320,41 @@ impl<'a> Deployer<'a> {
                 });
                 self.save()?;
                 source
+            }
+            (Resource::RegistryTable, Action::Create) => {
+                dynamodb::create_table(c, &names.table, &tags).await?;
+                format!("{} (on-demand)", names.table)
+            }
+            (Resource::RegistryTable, Action::Update(_)) => {
+                dynamodb::set_on_demand(c, &names.table).await?;
+                names.table.clone()
+            }
+            (Resource::RegistryTable, Action::Delete) => {
+                dynamodb::delete_table(c, &names.table).await?;
+                names.table.clone()
+            }
+            (Resource::RegistryTtl, Action::Create | Action::Update(_)) => {
+                // DynamoDB refuses TTL changes while the table is still being created.
+                let waiting = |waited: std::time::Duration| {
+                    step.update(format!(
+                        "{} (waiting for the table to become active, {} s)",
+                        capitalized(&change.to_string()),
+                        waited.as_secs()
+                    ))
+                };
+                dynamodb::wait_active(c, &names.table, waiting).await?;
+                dynamodb::enable_ttl(c, &names.table, dynamodb::TTL_ATTRIBUTE).await?;
+                format!("attribute `{}`", dynamodb::TTL_ATTRIBUTE)
+            }
+            (Resource::RegistryPolicy, Action::Create | Action::Update(_)) => {
+                let table_arn = self.account().table_arn(&names.region, &names.table);
+                let doc = iam::registry_policy(&table_arn);
+                iam::put_inline_policy(c, &names.role, iam::REGISTRY_POLICY, &doc).await?;
+                table_arn
+            }
+            (Resource::RegistryPolicy, Action::Delete) => {
+                iam::delete_inline_policy(c, &names.role, iam::REGISTRY_POLICY).await?;
+                iam::REGISTRY_POLICY.to_owned()
             }
             (resource, action) => {
                 unreachable!("the plan never asks to {action} {resource}")

@@ -10,11 +10,11 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use crate::apply::Deployer;
-use crate::aws::lambda;
+use crate::aws::{dynamodb, lambda};
 use crate::aws::{AwsError, Clients};
 use crate::desired::{user_env_names, CodeBundle, Desired};
 use crate::observe::{observe, Observed};
-use crate::outputs::{CodeOutputs, OutputOptions, Outputs};
+use crate::outputs::{CodeOutputs, OutputOptions, Outputs, RegistryOutputs};
 use crate::plan::{plan, Plan};
 use crate::state::{StageLock, State, StateError};
 use socket_manifest::{Manifest, Overrides};
@@ -122,6 +122,9 @@ pub async fn deploy(
             timeout: desired.timeout,
             env: user_env_names(desired.env.keys()),
         },
+        registry: desired.registry.as_ref().map(|r| RegistryOutputs {
+            table: r.table.clone(),
+        }),
         changes: Some(plan.iter().map(|c| c.to_string()).collect()),
         elapsed_ms: Some(started.elapsed().as_millis() as u64),
     };
@@ -148,7 +151,12 @@ pub(crate) async fn read_plan(
             return Err(err.into());
         }
     };
-    if let Some((kind, name)) = observed.foreign.first() {
+    // Someone else's table with the registry's name matters only when the registry is on.
+    let in_the_way = observed
+        .foreign
+        .iter()
+        .find(|(kind, _)| *kind != dynamodb::TABLE_KIND || desired.registry.is_some());
+    if let Some((kind, name)) = in_the_way {
         step.failed();
         return Err(DeployError::NameTaken {
             kind,

@@ -10,7 +10,8 @@ use sha2::{Digest, Sha256};
 use crate::aws::lambda::FunctionSettings;
 use crate::deploy::DeployError;
 use crate::names::StageNames;
-use socket_manifest::{Architecture, Manifest};
+use socket_manifest::{Architecture, Manifest, Registry};
+use socket_protocol::env::{REGISTRY_TABLE, REGISTRY_TTL};
 
 /// The environment variable that tells the runtime the route selection expression.
 pub use socket_protocol::env::ROUTE_SELECTION as ROUTE_SELECTION_ENV;
@@ -64,6 +65,8 @@ pub struct Desired {
     pub log_retention: u32,
     /// The tags every resource carries (`socket:service`, `socket:stage`).
     pub tags: BTreeMap<String, String>,
+    /// The connection registry (`connections:`): its table, and the TTL the runtime gives records.
+    pub registry: Option<Registry>,
 }
 
 impl Desired {
@@ -73,6 +76,10 @@ impl Desired {
             ROUTE_SELECTION_ENV.to_owned(),
             manifest.route_selection.clone(),
         );
+        if let Some(registry) = &manifest.connections {
+            env.insert(REGISTRY_TABLE.to_owned(), registry.table.clone());
+            env.insert(REGISTRY_TTL.to_owned(), registry.ttl.to_string());
+        }
         let mut routes: BTreeSet<String> = BUILTIN_ROUTES.iter().map(|r| r.to_string()).collect();
         routes.extend(manifest.routes.iter().cloned());
         let names = StageNames::of(manifest);
@@ -88,6 +95,7 @@ impl Desired {
             architecture: code.architecture,
             code_sha256: code.code_sha256.clone(),
             log_retention: manifest.log_retention,
+            registry: manifest.connections.clone(),
         }
     }
 
@@ -106,7 +114,7 @@ impl Desired {
 /// The user's environment variable names (not the ones `socket` adds for the runtime).
 pub fn user_env_names<'a>(names: impl Iterator<Item = &'a String>) -> Vec<String> {
     names
-        .filter(|n| n.as_str() != ROUTE_SELECTION_ENV)
+        .filter(|n| ![ROUTE_SELECTION_ENV, REGISTRY_TABLE, REGISTRY_TTL].contains(&n.as_str()))
         .cloned()
         .collect()
 }

@@ -7,7 +7,7 @@ use crate::names::StageNames;
 use crate::observe::observe;
 use std::path::Path;
 
-use crate::outputs::{self, CodeOutputs, Outputs};
+use crate::outputs::{self, CodeOutputs, Outputs, RegistryOutputs};
 use crate::state::State;
 use socket_manifest::{Architecture, Manifest, Overrides};
 
@@ -104,6 +104,9 @@ pub async fn info(manifest: &Manifest, clients: &Clients) -> Result<Outputs, Inf
             timeout: function.settings.timeout,
             env: user_env_names(function.settings.env.keys()),
         },
+        registry: observed.table.as_ref().map(|table| RegistryOutputs {
+            table: table.name.clone(),
+        }),
         service: names.service,
         stage: names.stage,
         region: names.region,

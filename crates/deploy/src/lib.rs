@@ -14,6 +14,7 @@
 //! - [`outputs`]: what deploy and info print;
 //! - [`info`] and [`remove`]: the other two commands over the same names and observation;
 //! - [`logs`]: `socket logs`, the function's log group read and followed.
+//! - [`send_target`]: where `socket send` reaches a deployed stage.
 
 mod apply;
 pub mod aws;
@@ -28,4 +29,5 @@ pub mod observe;
 pub mod outputs;
 pub mod plan;
 pub mod remove;
+pub mod send_target;
 pub mod state;

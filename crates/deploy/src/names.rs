@@ -19,6 +19,8 @@ pub struct StageNames {
     /// IAM is global: the region is part of the role's name so two regions never share it.
     pub role: String,
     pub log_group: String,
+    /// The connection registry's table (exists only with `connections:` on).
+    pub table: String,
 }
 
 impl StageNames {
@@ -38,6 +40,7 @@ impl StageNames {
             api: prefix.clone(),
             role,
             log_group: crate::aws::logs::log_group_of(&prefix),
+            table: socket_manifest::names::registry_table(service, stage),
         }
     }
 
@@ -102,6 +105,14 @@ impl Account {
         )
     }
 
+    /// `arn:aws:dynamodb:{region}:{account}:table/{table}`.
+    pub fn table_arn(&self, region: &str, table: &str) -> String {
+        format!(
+            "arn:{}:dynamodb:{region}:{}:table/{table}",
+            self.partition, self.id
+        )
+    }
+
     /// What API Gateway's `AWS_PROXY` integration invokes.
     pub fn integration_uri(&self, region: &str, function: &str) -> String {
         format!(
@@ -125,6 +136,7 @@ mod tests {
         assert_ne!(a.role, b.role);
         assert_ne!(a.role, c.role);
         assert_eq!(a.log_group, "/aws/lambda/echo-dev");
+        assert_eq!(a.table, "echo-dev-connections");
         let long = StageNames::new(&"s".repeat(45), "staging", "ap-southeast-4");
         assert!(long.role.len() <= 64, "{}", long.role);
     }
@@ -136,6 +148,10 @@ mod tests {
         assert_eq!(
             account.function_arn("cn-north-1", "echo-dev"),
             "arn:aws-cn:lambda:cn-north-1:123456789012:function:echo-dev"
+        );
+        assert_eq!(
+            account.table_arn("cn-north-1", "echo-dev-connections"),
+            "arn:aws-cn:dynamodb:cn-north-1:123456789012:table/echo-dev-connections"
         );
         assert_eq!(Account::from_arn("nonsense"), None);
     }

@@ -5,6 +5,7 @@
 use serde_json::Value;
 
 use crate::aws::apigateway::{self, Api, Integration, Route, Stage};
+use crate::aws::dynamodb::{self, Table};
 use crate::aws::iam::{self, Role};
 use crate::aws::lambda::{self, Function};
 use crate::aws::logs::{self, LogGroup};
@@ -18,6 +19,8 @@ pub struct Observed {
     pub role: Option<Role>,
     pub basic_execution_attached: bool,
     pub inline_policy: Option<Value>,
+    /// The inline policy granting the connection registry's table.
+    pub registry_policy: Option<Value>,
     pub api: Option<Api>,
     /// More APIs tagged with this stage (left by an interrupted run or a tool that allowed it).
     pub duplicate_apis: Vec<Api>,
@@ -28,6 +31,8 @@ pub struct Observed {
     pub permission_source: Option<String>,
     /// The function's log group (ours when the function's name is: Lambda may have made it).
     pub log_group: Option<LogGroup>,
+    /// The connection registry's table, when it exists and belongs to the stage.
+    pub table: Option<Table>,
     /// Resources with this stage's names that belong to something else: never touched.
     pub foreign: Vec<(&'static str, String)>,
 }
@@ -47,6 +52,7 @@ impl Observed {
             && self.api.is_none()
             && self.function.is_none()
             && self.duplicate_apis.is_empty()
+            && self.table.is_none()
     }
 }
 
@@ -58,18 +64,19 @@ pub async fn observe(
 ) -> Result<Observed, AwsError> {
     let role = async {
         let Some(role) = iam::get_role(clients, &names.role).await? else {
-            return Ok::<_, AwsError>((None, false, None));
+            return Ok::<_, AwsError>((None, false, None, None));
         };
         if !names.owns(&role.tags) {
-            return Ok((Some(role), false, None));
+            return Ok((Some(role), false, None, None));
         }
         let partition = partition_of(&role.arn).unwrap_or("aws").to_owned();
         let basic = iam::basic_execution_policy_arn(&partition);
-        let (attached, inline) = tokio::try_join!(
+        let (attached, inline, registry) = tokio::try_join!(
             iam::attached_policies(clients, &role.name),
             iam::inline_policy(clients, &role.name, iam::MANAGE_CONNECTIONS_POLICY),
+            iam::inline_policy(clients, &role.name, iam::REGISTRY_POLICY),
         )?;
-        Ok((Some(role), attached.contains(&basic), inline))
+        Ok((Some(role), attached.contains(&basic), inline, registry))
     };
     let function = async {
         let Some(function) = lambda::get_function(clients, &names.function).await? else {
@@ -82,19 +89,7 @@ pub async fn observe(
         Ok((Some(function), permission))
     };
     let api = async {
-        let recorded = state.and_then(|s| s.api.as_ref()).map(|a| a.id.clone());
-        let mut apis = Vec::new();
-        if let Some(id) = recorded {
-            if let Some(api) = apigateway::get_api(clients, &id).await? {
-                if names.owns(&api.tags) {
-                    apis.push(api);
-                }
-            }
-        }
-        if apis.is_empty() {
-            apis = apigateway::find_apis(clients, &names.tags()).await?;
-        }
-        let mut apis = apis.into_iter();
+        let mut apis = find_apis(clients, names, state).await?.into_iter();
         let Some(api) = apis.next() else {
             return Ok::<_, AwsError>((None, Vec::new(), Vec::new(), Vec::new(), None));
         };
@@ -107,15 +102,23 @@ pub async fn observe(
     };
     let log_group = logs::get_log_group(clients, &names.log_group);
     let (
-        (role, basic, inline),
+        (role, basic, inline, registry_policy),
         (function, permission),
         (api, duplicates, integrations, routes, stage),
         log_group,
-    ) = tokio::try_join!(role, function, api, log_group)?;
+        table,
+    ) = tokio::try_join!(
+        role,
+        function,
+        api,
+        log_group,
+        dynamodb::get_table(clients, &names.table)
+    )?;
 
     let mut observed = Observed {
         basic_execution_attached: basic,
         inline_policy: inline,
+        registry_policy,
         duplicate_apis: duplicates,
         integrations,
         routes,
@@ -133,5 +136,27 @@ pub async fn observe(
         Some(f) if !names.owns(&f.tags) => observed.foreign.push(("Lambda function", f.name)),
         function => observed.function = function,
     }
+    match table {
+        Some(t) if !names.owns(&t.tags) => observed.foreign.push((dynamodb::TABLE_KIND, t.name)),
+        table => observed.table = table,
+    }
     Ok(observed)
+}
+
+/// The stage's APIs, oldest first: the recorded one if it still exists and is the stage's,
+/// else every API tagged with the stage.
+pub async fn find_apis(
+    clients: &Clients,
+    names: &StageNames,
+    state: Option<&State>,
+) -> Result<Vec<Api>, AwsError> {
+    let recorded = state.and_then(|s| s.api.as_ref()).map(|a| a.id.clone());
+    if let Some(id) = recorded {
+        if let Some(api) = apigateway::get_api(clients, &id).await? {
+            if names.owns(&api.tags) {
+                return Ok(vec![api]);
+            }
+        }
+    }
+    apigateway::find_apis(clients, &names.tags()).await
 }

@@ -18,6 +18,9 @@ pub struct Outputs {
     pub function_name: String,
     pub routes: Vec<String>,
     pub code: CodeOutputs,
+    /// The connection registry, when `connections:` is on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registry: Option<RegistryOutputs>,
     /// What this deploy changed (absent for `info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<String>>,
@@ -33,6 +36,12 @@ pub struct CodeOutputs {
     pub timeout: u32,
     /// Names only.
     pub env: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RegistryOutputs {
+    /// The DynamoDB table holding connections and channel memberships.
+    pub table: String,
 }
 
 /// `wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}`.
@@ -76,6 +85,9 @@ impl Outputs {
         out.push_str(&format!("  routes:  [{}]\n", self.routes.join(", ")));
         out.push_str(&format!("  apiId:         {}\n", self.api_id));
         out.push_str(&format!("  functionName:  {}\n", self.function_name));
+        if let Some(registry) = &self.registry {
+            out.push_str(&format!("  connections:   {}\n", registry.table));
+        }
         out.push_str(&format!("  region:        {}\n", self.region));
         out.push('\n');
         let elapsed = self
@@ -129,6 +141,9 @@ mod tests {
                 timeout: 10,
                 env: vec!["TABLE_NAME".into()],
             },
+            registry: Some(RegistryOutputs {
+                table: "echo-prod-connections".into(),
+            }),
             changes: None,
             elapsed_ms: Some(8000),
         }
@@ -157,6 +172,10 @@ mod tests {
             serde_json::json!(["$connect", "$disconnect", "$default", "message"])
         );
         assert_eq!(value["code"]["env"], serde_json::json!(["TABLE_NAME"]));
+        assert_eq!(value["registry"]["table"], "echo-prod-connections");
+        let mut without = outputs();
+        without.registry = None;
+        assert!(!without.to_json().contains("registry"));
     }
 
     #[test]
@@ -165,6 +184,7 @@ mod tests {
         assert!(text.contains("url:  wss://abc123.execute-api.us-east-1.amazonaws.com/prod"));
         assert!(text.contains("env:      [TABLE_NAME]"));
         assert!(text.contains("8.0s › prod › echo › done"));
+        assert!(text.contains("connections:   echo-prod-connections"));
     }
 }
 

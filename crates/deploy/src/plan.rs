@@ -3,12 +3,13 @@
 //!
 //! A stage that already matches plans nothing, so applying it makes no write call. The order
 //! is the order the changes must be made in (the role before the function, the API before the
-//! policy that names it, the integration before the routes that target it).
+//! policy that names it, the integration before the routes that target it, the registry's table
+//! before the function that uses it and deleted only after the function stopped naming it).
 
 use std::collections::BTreeSet;
 use std::fmt;
 
-use crate::aws::iam;
+use crate::aws::{dynamodb, iam};
 use crate::desired::Desired;
 use crate::observe::Observed;
 
@@ -43,6 +44,12 @@ pub enum Resource {
     Stage,
     /// The permission that lets API Gateway invoke the function.
     Permission,
+    /// The connection registry's DynamoDB table (`connections:`).
+    RegistryTable,
+    /// TTL on the registry table's `ttl` attribute.
+    RegistryTtl,
+    /// The role's inline policy allowing the registry's DynamoDB actions on its table.
+    RegistryPolicy,
 }
 
 /// What happens to a resource.
@@ -154,6 +161,28 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     if !observed.basic_execution_attached {
         plan.push(Change::create(Resource::BasicExecution));
     }
+    // The table before the function whose environment names it.
+    if desired.registry.is_some() {
+        match &observed.table {
+            None => {
+                plan.push(Change::create(Resource::RegistryTable));
+                plan.push(Change::create(Resource::RegistryTtl));
+            }
+            Some(table) => {
+                if !table.on_demand {
+                    plan.push(Change::update(
+                        Resource::RegistryTable,
+                        vec!["billing_mode"],
+                    ));
+                }
+                match table.ttl.as_deref() {
+                    Some(dynamodb::TTL_ATTRIBUTE) => {}
+                    None => plan.push(Change::create(Resource::RegistryTtl)),
+                    Some(_) => plan.push(Change::update(Resource::RegistryTtl, vec!["attribute"])),
+                }
+            }
+        }
+    }
 
     match &observed.api {
         None => plan.push(Change::create(Resource::Api { id: None })),
@@ -187,6 +216,14 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
             Resource::ManageConnectionsPolicy,
             vec!["resource"],
         )),
+    }
+    let table_arn = account.as_ref().map(|a| a.table_arn(region, &names.table));
+    if desired.registry.is_some() {
+        match (&table_arn, &observed.registry_policy) {
+            (Some(arn), Some(doc)) if iam::grants_registry(doc, arn) => {}
+            (_, None) => plan.push(Change::create(Resource::RegistryPolicy)),
+            (_, Some(_)) => plan.push(Change::update(Resource::RegistryPolicy, vec!["resource"])),
+        }
     }
 
     // Before the function, so Lambda never makes it untagged and never-expiring.
@@ -299,6 +336,16 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
         }
         _ => plan.push(Change::create(Resource::Permission)),
     }
+
+    // Registry off: the function no longer names the table (updated above), so it goes last.
+    if desired.registry.is_none() {
+        if observed.registry_policy.is_some() {
+            plan.push(Change::delete(Resource::RegistryPolicy));
+        }
+        if observed.table.is_some() {
+            plan.push(Change::delete(Resource::RegistryTable));
+        }
+    }
     plan
 }
 
@@ -318,6 +365,9 @@ impl fmt::Display for Resource {
             Resource::Route { key, .. } => write!(f, "route {key}"),
             Resource::Stage => write!(f, "stage"),
             Resource::Permission => write!(f, "invoke permission"),
+            Resource::RegistryTable => write!(f, "connection registry table"),
+            Resource::RegistryTtl => write!(f, "registry TTL"),
+            Resource::RegistryPolicy => write!(f, "registry policy"),
         }
     }
 }
@@ -373,6 +423,20 @@ impl fmt::Display for Change {
             }
             (Resource::Permission, Update(_)) => {
                 write!(f, "re-scope the invoke permission to the API")
+            }
+            (Resource::RegistryTable, Create) => write!(f, "create connection registry table"),
+            (Resource::RegistryTable, Update(_)) => {
+                write!(f, "switch the registry table to on-demand billing")
+            }
+            (Resource::RegistryTable, Delete) => write!(f, "delete connection registry table"),
+            (Resource::RegistryTtl, Create | Update(_)) => {
+                write!(f, "enable TTL on the registry table")
+            }
+            (Resource::RegistryPolicy, Create | Update(_)) => {
+                write!(f, "allow the function to use the registry table")
+            }
+            (Resource::RegistryPolicy, Delete) => {
+                write!(f, "revoke the function's registry access")
             }
             (resource, action) => write!(f, "{action} {resource}"),
         }

@@ -1,11 +1,11 @@
 //! `socket remove`: delete everything one stage owns, and nothing else.
 //!
 //! Ownership is decided by the resources themselves, never by the state file alone: APIs are
-//! found by their `socket:service`/`socket:stage` tags, the function and the role by their
-//! derived names and then checked for those tags. A resource with a stage's name but another
+//! found by their `socket:service`/`socket:stage` tags, the function, the role and the
+//! connection registry's table by their derived names and then checked for those tags. A resource with a stage's name but another
 //! owner's tags is left alone and reported. Running it again finds nothing and says so.
 
-use crate::aws::{apigateway, iam, lambda, logs, AwsError, Clients};
+use crate::aws::{apigateway, dynamodb, iam, lambda, logs, AwsError, Clients};
 use crate::names::StageNames;
 use std::path::Path;
 
@@ -75,8 +75,8 @@ pub async fn run(
     Ok(())
 }
 
-/// Deletes the stage's API(s), function (with its permission), role (with its policies) and the
-/// function's log group, then the state file. The caller holds the stage lock.
+/// Deletes the stage's API(s), function (with its permission), role (with its policies), the
+/// connection registry's table and the function's log group, then the state file. The caller holds the stage lock.
 pub async fn remove(
     manifest: &Manifest,
     clients: &Clients,
@@ -94,8 +94,9 @@ pub async fn remove(
         apigateway::find_apis(clients, &tags),
         lambda::get_function(clients, &names.function),
         iam::get_role(clients, &names.role),
+        dynamodb::get_table(clients, &names.table),
     );
-    let (apis, function, role) = match found {
+    let (apis, function, role, table) = match found {
         Ok(found) => found,
         Err(err) => {
             step.failed();
@@ -121,7 +122,21 @@ pub async fn remove(
         }
         function_ours
     });
-    let count = apis.len() + usize::from(function.is_some()) + usize::from(role.is_some());
+    let table = table.filter(|t| {
+        let ours = names.owns(&t.tags);
+        if !ours {
+            report.skipped.push(format!(
+                "{} {} (not tagged for this stage)",
+                dynamodb::TABLE_KIND,
+                t.name
+            ));
+        }
+        ours
+    });
+    let count = apis.len()
+        + usize::from(function.is_some())
+        + usize::from(role.is_some())
+        + usize::from(table.is_some());
     step.done(format!(
         "{count} resource{} found",
         if count == 1 { "" } else { "s" }
@@ -155,6 +170,18 @@ pub async fn remove(
             Ok(()) => {
                 step.done("with its policies");
                 report.removed.push(format!("IAM role {}", role.name));
+            }
+            Err(err) => return Err(failed(step, err)),
+        }
+    }
+    if let Some(table) = &table {
+        let step = reporter.step(format!("Deleting connection registry table {}", table.name));
+        match dynamodb::delete_table(clients, &table.name).await {
+            Ok(_) => {
+                step.done("with its records");
+                report
+                    .removed
+                    .push(format!("{} {}", dynamodb::TABLE_KIND, table.name));
             }
             Err(err) => return Err(failed(step, err)),
         }

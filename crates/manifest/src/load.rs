@@ -197,7 +197,7 @@ pub(crate) fn load(
         .connections
         .filter(|connections| connections.enabled)
         .map(|connections| Registry {
-            table: format!("{service}-{stage}-connections"),
+            table: names::registry_table(&service, &stage),
             ttl: connections.ttl.unwrap_or(DEFAULT_REGISTRY_TTL),
         });
     Ok(Manifest {

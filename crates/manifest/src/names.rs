@@ -11,6 +11,11 @@ pub const MAX_PREFIX: usize = 64 - SUFFIX_BUDGET;
 
 type Check = Result<(), (String, String)>;
 
+/// The connection registry's DynamoDB table of a stage: `{service}-{stage}-connections`.
+pub fn registry_table(service: &str, stage: &str) -> String {
+    format!("{service}-{stage}-connections")
+}
+
 fn is_name_char(c: char) -> bool {
     c.is_ascii_alphanumeric() || c == '-' || c == '_'
 }

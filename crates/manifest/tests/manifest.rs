@@ -114,6 +114,7 @@ fn repository_example_loads_for_each_stage() {
     assert_eq!(dev.env["TABLE_NAME"], "my-socket-dev-table");
     assert_eq!(dev.description.as_deref(), Some("My Socket Backend (dev)"));
     assert_eq!(dev.routes, vec!["message"]);
+    assert_eq!(dev.connections, None, "the registry is off by default");
     let prod = Manifest::load_with_env(
         &example,
         &Overrides {

@@ -14,6 +14,8 @@ pub struct Api {
     pub name: String,
     pub route_selection: String,
     pub description: String,
+    /// `ApiEndpoint`: `wss://{id}.execute-api.{region}.amazonaws.com` (the DNS zone of the region).
+    pub endpoint: Option<String>,
     pub tags: BTreeMap<String, String>,
     /// Creation time in seconds since the epoch (used to keep the oldest of duplicates).
     pub created: i64,
@@ -76,6 +78,7 @@ macro_rules! api_from {
                 .unwrap_or_default()
                 .to_owned(),
             description: $api.description().unwrap_or_default().to_owned(),
+            endpoint: $api.api_endpoint().map(str::to_owned),
             tags: tags_of($api.tags()),
             created: $api.created_date().map(|d| d.secs()).unwrap_or_default(),
         }

@@ -56,7 +56,7 @@ pub enum AwsError {
         help(
             "the AWS identity in use lacks a permission socket needs. Grant it the actions listed \
              in the README (\"Permissions\"): IAM roles, Lambda functions, API Gateway, CloudWatch \
-             Logs; then run the command again: it continues where it stopped"
+             Logs, DynamoDB; then run the command again: it continues where it stopped"
         )
     )]
     AccessDenied {
@@ -167,6 +167,8 @@ const CONFLICT: &[&str] = &[
     "ResourceConflictException",
     "ConflictException",
     "ConcurrentModificationException",
+    // DynamoDB: the table is being created, updated or deleted.
+    "ResourceInUseException",
 ];
 
 /// Whether a failed call means the resource does not exist.

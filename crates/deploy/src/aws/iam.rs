@@ -1,5 +1,6 @@
-//! The function's IAM role: trusted by Lambda, basic execution logging, and an inline policy
-//! that allows `execute-api:ManageConnections` on this stage's API only.
+//! The function's IAM role: trusted by Lambda, basic execution logging, an inline policy that
+//! allows `execute-api:ManageConnections` on this stage's API only and, with `connections:`, one
+//! that allows the registry's DynamoDB actions on this stage's table only.
 
 use std::collections::BTreeMap;
 
@@ -9,6 +10,18 @@ use super::{AwsError, Clients, SdkResultExt};
 
 /// The inline policy's name on every role `socket` creates.
 pub const MANAGE_CONNECTIONS_POLICY: &str = "socket-manage-connections";
+
+/// The inline policy that lets the function use the connection registry's table.
+pub const REGISTRY_POLICY: &str = "socket-connection-registry";
+
+/// Exactly the DynamoDB actions the runtime's registry calls (see socket-client's `registry`).
+pub const REGISTRY_ACTIONS: [&str; 5] = [
+    "dynamodb:PutItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:GetItem",
+    "dynamodb:Query",
+    "dynamodb:BatchWriteItem",
+];
 
 /// CloudWatch Logs for the function, nothing else.
 pub fn basic_execution_policy_arn(partition: &str) -> String {
@@ -35,6 +48,18 @@ pub fn manage_connections_policy(api_arn: &str) -> Value {
             "Effect": "Allow",
             "Action": "execute-api:ManageConnections",
             "Resource": format!("{api_arn}/*")
+        }]
+    })
+}
+
+/// [`REGISTRY_ACTIONS`] on one table (no index: the registry queries the table's own keys).
+pub fn registry_policy(table_arn: &str) -> Value {
+    json!({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Action": REGISTRY_ACTIONS,
+            "Resource": table_arn
         }]
     })
 }
@@ -242,6 +267,11 @@ pub fn grants_manage_connections(document: &Value, api_arn: &str) -> bool {
     document == &manage_connections_policy(api_arn)
 }
 
+/// Whether an inline policy grants exactly the registry's actions on `table_arn`.
+pub fn grants_registry(document: &Value, table_arn: &str) -> bool {
+    document == &registry_policy(table_arn)
+}
+
 /// IAM returns policy documents URL-encoded (RFC 3986); this gives the JSON back.
 fn decode_policy(document: &str) -> Option<Value> {
     // `+` reads as a space, as in form encoding; a literal plus arrives as `%2B`.
@@ -268,6 +298,26 @@ mod tests {
             &doc,
             "arn:aws:execute-api:us-east-1:123456789012:other"
         ));
+    }
+
+    #[test]
+    fn the_registry_policy_is_scoped_to_one_table() {
+        let table = "arn:aws:dynamodb:us-east-1:123456789012:table/echo-dev-connections";
+        let doc = registry_policy(table);
+        assert_eq!(doc["Statement"][0]["Resource"], table);
+        assert_eq!(
+            doc["Statement"][0]["Action"],
+            json!([
+                "dynamodb:PutItem",
+                "dynamodb:DeleteItem",
+                "dynamodb:GetItem",
+                "dynamodb:Query",
+                "dynamodb:BatchWriteItem"
+            ])
+        );
+        assert!(grants_registry(&doc, table));
+        assert!(!grants_registry(&doc, &format!("{table}/index/*")));
+        assert!(!grants_registry(&manage_connections_policy(table), table));
     }
 
     #[test]

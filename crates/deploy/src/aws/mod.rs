@@ -1,11 +1,12 @@
 //! The AWS services a stage is made of: one client per service, all logging into one [`CallLog`].
 //!
 //! Each service has its own file with the few calls `socket` makes ([`iam`], [`lambda`],
-//! [`apigateway`], [`logs`]); they return [`AwsError`] ([`error`]: what the user can do about
+//! [`apigateway`], [`logs`], [`dynamodb`]); they return [`AwsError`] ([`error`]: what the user can do about
 //! a failed call) so the commands never see SDK types.
 
 pub mod apigateway;
 pub mod call_log;
+pub mod dynamodb;
 pub mod error;
 pub mod iam;
 pub mod lambda;
@@ -27,6 +28,7 @@ pub struct Clients {
     pub lambda: aws_sdk_lambda::Client,
     pub apigateway: aws_sdk_apigatewayv2::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
     pub region: String,
     /// `AWS_ENDPOINT_URL` or the like, when the SDK was pointed away from AWS (named in errors).
     pub endpoint: Option<String>,
@@ -49,11 +51,15 @@ impl Clients {
         let logs = aws_sdk_cloudwatchlogs::config::Builder::from(config)
             .interceptor(calls.clone())
             .build();
+        let dynamodb = aws_sdk_dynamodb::config::Builder::from(config)
+            .interceptor(calls.clone())
+            .build();
         Clients {
             iam: aws_sdk_iam::Client::from_conf(iam),
             lambda: aws_sdk_lambda::Client::from_conf(lambda),
             apigateway: aws_sdk_apigatewayv2::Client::from_conf(apigateway),
             logs: aws_sdk_cloudwatchlogs::Client::from_conf(logs),
+            dynamodb: aws_sdk_dynamodb::Client::from_conf(dynamodb),
             region,
             endpoint: config.endpoint_url().map(str::to_owned),
             calls,

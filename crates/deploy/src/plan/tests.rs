@@ -4,12 +4,14 @@ use std::collections::BTreeMap;
 
 use super::*;
 use crate::aws::apigateway::{Api, Integration, Route, Stage};
+use crate::aws::dynamodb::Table;
 use crate::aws::iam::Role;
 use crate::aws::lambda::{self, Function};
 use crate::aws::logs::LogGroup;
 use crate::desired::ROUTE_SELECTION_ENV;
 use crate::names::{Account, StageNames};
-use socket_manifest::Architecture;
+use socket_manifest::{Architecture, Registry};
+use socket_protocol::env::{REGISTRY_TABLE, REGISTRY_TTL};
 
 fn desired() -> Desired {
     let names = StageNames::new("echo", "dev", "us-east-1");
@@ -31,15 +33,47 @@ fn desired() -> Desired {
         architecture: Architecture::Arm64,
         code_sha256: "abc=".into(),
         log_retention: 30,
+        registry: None,
     }
+}
+
+fn account() -> Account {
+    Account {
+        partition: "aws".into(),
+        id: "123456789012".into(),
+    }
+}
+
+/// `desired()` with the connection registry on.
+fn with_registry() -> Desired {
+    let mut d = desired();
+    let table = d.names.table.clone();
+    d.env.insert(REGISTRY_TABLE.into(), table.clone());
+    d.env.insert(REGISTRY_TTL.into(), "10800".into());
+    d.registry = Some(Registry { table, ttl: 10800 });
+    d
+}
+
+/// What a complete, matching deploy of `with_registry()` looks like.
+fn converged_with_registry(d: &Desired) -> Observed {
+    let mut observed = converged(d);
+    let names = &d.names;
+    let table_arn = account().table_arn(&names.region, &names.table);
+    observed.table = Some(Table {
+        name: names.table.clone(),
+        arn: table_arn.clone(),
+        status: "ACTIVE".into(),
+        on_demand: true,
+        ttl: Some("ttl".into()),
+        tags: names.tags(),
+    });
+    observed.registry_policy = Some(iam::registry_policy(&table_arn));
+    observed
 }
 
 /// What a complete, matching deploy of `desired()` looks like.
 fn converged(d: &Desired) -> Observed {
-    let account = Account {
-        partition: "aws".into(),
-        id: "123456789012".into(),
-    };
+    let account = account();
     let names = &d.names;
     let api_arn = account.api_arn(&names.region, "api1");
     Observed {
@@ -50,11 +84,13 @@ fn converged(d: &Desired) -> Observed {
         }),
         basic_execution_attached: true,
         inline_policy: Some(iam::manage_connections_policy(&api_arn)),
+        registry_policy: None,
         api: Some(Api {
             id: "api1".into(),
             name: names.api.clone(),
             route_selection: d.route_selection.clone(),
             description: String::new(),
+            endpoint: None,
             tags: names.tags(),
             created: 0,
         }),
@@ -95,6 +131,7 @@ fn converged(d: &Desired) -> Observed {
             retention_days: Some(d.log_retention),
             tags: names.tags(),
         }),
+        table: None,
         foreign: vec![],
     }
 }
@@ -260,5 +297,98 @@ fn changes_read_as_before() {
     assert_eq!(
         said(Change::update(route("chat", Some("r1")), vec!["target"])),
         "point route chat at the integration"
+    );
+}
+
+#[test]
+fn the_registry_is_created_before_the_function_and_converges_to_nothing() {
+    let d = with_registry();
+    let first = plan(&d, &Observed::default());
+    let pos = |r: Resource| first.iter().position(|c| c.resource == r).unwrap();
+    assert!(first.creates(&Resource::RegistryTable));
+    assert!(first.creates(&Resource::RegistryTtl));
+    assert!(first.creates(&Resource::RegistryPolicy));
+    assert!(pos(Resource::RegistryTable) < pos(Resource::RegistryTtl));
+    assert!(pos(Resource::RegistryTtl) < pos(Resource::Function));
+    assert!(pos(Resource::RegistryPolicy) < pos(Resource::Function));
+
+    assert_eq!(plan(&d, &converged_with_registry(&d)), Plan::default());
+
+    // Turning it on for a deployed stage: the table, its TTL, the grant and the env, nothing else.
+    assert_eq!(
+        plan(&d, &converged(&desired())).changes(),
+        [
+            Change::create(Resource::RegistryTable),
+            Change::create(Resource::RegistryTtl),
+            Change::create(Resource::RegistryPolicy),
+            Change::update(Resource::Function, vec!["env"]),
+        ]
+    );
+}
+
+#[test]
+fn a_drifted_registry_is_put_back() {
+    let d = with_registry();
+    let mut observed = converged_with_registry(&d);
+    let table = observed.table.as_mut().unwrap();
+    table.on_demand = false;
+    table.ttl = None;
+    observed.registry_policy = Some(iam::registry_policy(&format!(
+        "{}/index/*",
+        account().table_arn(&d.names.region, &d.names.table)
+    )));
+    assert_eq!(
+        plan(&d, &observed).changes(),
+        [
+            Change::update(Resource::RegistryTable, vec!["billing_mode"]),
+            Change::create(Resource::RegistryTtl),
+            Change::update(Resource::RegistryPolicy, vec!["resource"]),
+        ]
+    );
+
+    let mut other_attribute = converged_with_registry(&d);
+    other_attribute.table.as_mut().unwrap().ttl = Some("expires".into());
+    assert_eq!(
+        plan(&d, &other_attribute).changes(),
+        [Change::update(Resource::RegistryTtl, vec!["attribute"])]
+    );
+}
+
+#[test]
+fn turning_the_registry_off_removes_it_after_the_function_stops_naming_it() {
+    let on = with_registry();
+    let off = desired();
+    assert_eq!(
+        plan(&off, &converged_with_registry(&on)).changes(),
+        [
+            Change::update(Resource::Function, vec!["env"]),
+            Change::delete(Resource::RegistryPolicy),
+            Change::delete(Resource::RegistryTable),
+        ]
+    );
+}
+
+#[test]
+fn registry_changes_read_plainly() {
+    let said = |c: Change| c.to_string();
+    assert_eq!(
+        said(Change::create(Resource::RegistryTable)),
+        "create connection registry table"
+    );
+    assert_eq!(
+        said(Change::create(Resource::RegistryTtl)),
+        "enable TTL on the registry table"
+    );
+    assert_eq!(
+        said(Change::update(Resource::RegistryPolicy, vec!["resource"])),
+        "allow the function to use the registry table"
+    );
+    assert_eq!(
+        said(Change::delete(Resource::RegistryPolicy)),
+        "revoke the function's registry access"
+    );
+    assert_eq!(
+        said(Change::delete(Resource::RegistryTable)),
+        "delete connection registry table"
     );
 }
