@@ -322,7 +322,7 @@ impl<'a> Deployer<'a> {
                 source
             }
             (Resource::RegistryTable, Action::Create) => {
-                dynamodb::create_table(c, &names.table, &tags).await?;
+                dynamodb::create_table(c, &names.table, tags).await?;
                 format!("{} (on-demand)", names.table)
             }
             (Resource::RegistryTable, Action::Update(_)) => {
