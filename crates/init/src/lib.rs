@@ -17,34 +17,34 @@ pub struct Template {
 
 pub const TEMPLATES: &[Template] = &[
     Template {
-    name: "echo",
-    description: "echo, whoami and send-to-another-connection handlers",
-    files: &[
-        (
-            "serverless.yml",
-            include_str!("../../../templates/echo/serverless.yml"),
-        ),
-        (
-            "Cargo.toml",
-            include_str!("../../../templates/echo/Cargo.toml"),
-        ),
-        (
-            "src/main.rs",
-            include_str!("../../../templates/echo/src/main.rs"),
-        ),
-        (
-            ".env.example",
-            include_str!("../../../templates/echo/env.example"),
-        ),
-        (
-            ".gitignore",
-            include_str!("../../../templates/echo/gitignore"),
-        ),
-        (
-            "README.md",
-            include_str!("../../../templates/echo/README.md"),
-        ),
-    ],
+        name: "echo",
+        description: "echo, whoami and send-to-another-connection handlers",
+        files: &[
+            (
+                "serverless.yml",
+                include_str!("../../../templates/echo/serverless.yml"),
+            ),
+            (
+                "Cargo.toml",
+                include_str!("../../../templates/echo/Cargo.toml"),
+            ),
+            (
+                "src/main.rs",
+                include_str!("../../../templates/echo/src/main.rs"),
+            ),
+            (
+                ".env.example",
+                include_str!("../../../templates/echo/env.example"),
+            ),
+            (
+                ".gitignore",
+                include_str!("../../../templates/echo/gitignore"),
+            ),
+            (
+                "README.md",
+                include_str!("../../../templates/echo/README.md"),
+            ),
+        ],
     },
     Template {
         name: "chat",
@@ -216,7 +216,10 @@ mod tests {
         let manifest = read("serverless.yml");
         assert!(manifest.contains("name: my-chat\n"), "{manifest}");
         assert!(manifest.contains("connections: true"), "{manifest}");
-        assert!(manifest.contains("routes: [join, say, leave]"), "{manifest}");
+        assert!(
+            manifest.contains("routes: [join, say, leave]"),
+            "{manifest}"
+        );
         assert!(read("Cargo.toml").contains("name = \"my_chat\""));
         assert!(!read("Cargo.toml").contains("{{"));
     }
