@@ -7,7 +7,7 @@ pub struct Args {
     /// Folder to create the project in (created if missing). Its name becomes the service name.
     #[arg(default_value = ".")]
     dir: PathBuf,
-    /// Template to start from (`echo`).
+    /// Template to start from: `echo`, or `chat` (rooms and broadcast on the connection registry).
     #[arg(long, short = 't', default_value = "echo")]
     template: String,
 }

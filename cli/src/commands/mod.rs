@@ -117,7 +117,7 @@ pub enum Command {
             overwrite: if any of those files exists, nothing is written.\n\n\
             The handler crate depends on socket-runtime by path, pointing at the runtime/ folder of the \
             socket source checkout this binary was built from.",
-        after_help = "Examples:\n  socket init my-socket && cd my-socket && socket dev\n  socket init --template echo"
+        after_help = "Examples:\n  socket init my-socket && cd my-socket && socket dev\n  socket init --template echo\n  socket init my-chat --template chat"
     )]
     Init(init::Args),
     /// Print the shell completion script for bash, zsh, fish or PowerShell.

@@ -15,36 +15,74 @@ pub struct Template {
     files: &'static [(&'static str, &'static str)],
 }
 
-pub const TEMPLATES: &[Template] = &[Template {
-    name: "echo",
-    description: "echo, whoami and send-to-another-connection handlers",
-    files: &[
-        (
-            "serverless.yml",
-            include_str!("../../../templates/echo/serverless.yml"),
-        ),
-        (
-            "Cargo.toml",
-            include_str!("../../../templates/echo/Cargo.toml"),
-        ),
-        (
-            "src/main.rs",
-            include_str!("../../../templates/echo/src/main.rs"),
-        ),
-        (
-            ".env.example",
-            include_str!("../../../templates/echo/env.example"),
-        ),
-        (
-            ".gitignore",
-            include_str!("../../../templates/echo/gitignore"),
-        ),
-        (
-            "README.md",
-            include_str!("../../../templates/echo/README.md"),
-        ),
-    ],
-}];
+pub const TEMPLATES: &[Template] = &[
+    Template {
+        name: "echo",
+        description: "echo, whoami and send-to-another-connection handlers",
+        files: &[
+            (
+                "serverless.yml",
+                include_str!("../../../templates/echo/serverless.yml"),
+            ),
+            (
+                "Cargo.toml",
+                include_str!("../../../templates/echo/Cargo.toml"),
+            ),
+            (
+                "src/main.rs",
+                include_str!("../../../templates/echo/src/main.rs"),
+            ),
+            (
+                ".env.example",
+                include_str!("../../../templates/echo/env.example"),
+            ),
+            (
+                ".gitignore",
+                include_str!("../../../templates/echo/gitignore"),
+            ),
+            (
+                "README.md",
+                include_str!("../../../templates/echo/README.md"),
+            ),
+        ],
+    },
+    Template {
+        name: "chat",
+        description: "rooms, presence and broadcast on the connection registry (examples/chat)",
+        files: &[
+            (
+                "serverless.yml",
+                include_str!("../../../templates/chat/serverless.yml"),
+            ),
+            // The same crate manifest as echo's: socket-runtime by path, its own workspace.
+            (
+                "Cargo.toml",
+                include_str!("../../../templates/echo/Cargo.toml"),
+            ),
+            // The handlers and page of examples/chat, so the template is the tested example.
+            (
+                "src/main.rs",
+                include_str!("../../../examples/chat/src/main.rs"),
+            ),
+            (
+                "index.html",
+                include_str!("../../../examples/chat/index.html"),
+            ),
+            (
+                ".env.example",
+                include_str!("../../../templates/echo/env.example"),
+            ),
+            (
+                ".gitignore",
+                include_str!("../../../templates/echo/gitignore"),
+            ),
+            (
+                "README.md",
+                include_str!("../../../templates/chat/README.md"),
+            ),
+        ],
+    },
+];
 
 #[derive(Debug, thiserror::Error, Diagnostic)]
 pub enum InitError {
@@ -161,5 +199,28 @@ mod tests {
         assert_eq!(service_name(Path::new("/x/My Socket!")), "my-socket");
         assert_eq!(service_name(Path::new("/x/42")), "socket-42");
         assert_eq!(service_name(Path::new("/")), "socket");
+    }
+
+    #[test]
+    fn the_chat_template_is_the_chat_example_with_the_registry_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let project = dir.path().join("my-chat");
+        super::init(&project, "chat").unwrap();
+        let read = |name: &str| std::fs::read_to_string(project.join(name)).unwrap();
+        let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/chat");
+        assert_eq!(
+            read("src/main.rs"),
+            std::fs::read_to_string(example.join("src/main.rs")).unwrap()
+        );
+        assert!(project.join("index.html").is_file());
+        let manifest = read("serverless.yml");
+        assert!(manifest.contains("name: my-chat\n"), "{manifest}");
+        assert!(manifest.contains("connections: true"), "{manifest}");
+        assert!(
+            manifest.contains("routes: [join, say, leave]"),
+            "{manifest}"
+        );
+        assert!(read("Cargo.toml").contains("name = \"my_chat\""));
+        assert!(!read("Cargo.toml").contains("{{"));
     }
 }
