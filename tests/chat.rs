@@ -24,9 +24,14 @@ async fn connect(dev: &SocketDev, name: &str) -> Client {
     ws_client::connect(&format!("{}?name={name}", dev.ws_url)).await
 }
 
-async fn join(client: &mut Client, room: &str) -> Value {
+/// Joins `room` and returns the reply, once the join has finished: the handler tells the room
+/// after replying, and a member joining meanwhile would hear about it too.
+async fn join(dev: &SocketDev, client: &mut Client, room: &str) -> Value {
+    let before = finished_invocations(dev, "join");
     ws_client::send_route(client, "join", json!({ "room": room })).await;
-    ws_client::next_json(client, WAIT).await
+    let reply = ws_client::next_json(client, WAIT).await;
+    finished(dev, "join", before + 1).await;
+    reply
 }
 
 async fn say(client: &mut Client, room: &str, text: &str) {
@@ -37,6 +42,30 @@ async fn assert_quiet(client: &mut Client, who: &str) {
     match ws_client::next(client, QUIET).await {
         Received::Timeout => {}
         other => panic!("{who} should have received nothing, got {other:?}"),
+    }
+}
+
+/// How many invocations of `route` have finished: the runtime's line for one
+/// (`socket invocation route=… status=…`) comes after everything the handler and the registry
+/// did, including what happens after the client got its reply.
+fn finished_invocations(dev: &SocketDev, route: &str) -> usize {
+    let prefix = format!("socket invocation route={route} ");
+    dev.output()
+        .iter()
+        .filter(|line| line.contains(&prefix))
+        .count()
+}
+
+/// Waits until `count` invocations of `route` have finished.
+async fn finished(dev: &SocketDev, route: &str, count: usize) {
+    let give_up = std::time::Instant::now() + WAIT;
+    while finished_invocations(dev, route) < count {
+        assert!(
+            std::time::Instant::now() < give_up,
+            "{count} {route} invocations did not finish:\n{}",
+            dev.output().join("\n")
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
 
@@ -108,11 +137,11 @@ async fn rooms_presence_messages_and_leaving() {
     let mut carol = connect(&dev, "carol").await;
 
     assert_eq!(
-        join(&mut alice, "lobby").await,
+        join(&dev, &mut alice, "lobby").await,
         json!({"type": "joined", "room": "lobby", "members": 1})
     );
     assert_eq!(
-        join(&mut bob, "lobby").await,
+        join(&dev, &mut bob, "lobby").await,
         json!({"type": "joined", "room": "lobby", "members": 2})
     );
     assert_eq!(
@@ -121,7 +150,7 @@ async fn rooms_presence_messages_and_leaving() {
     );
     // carol is in another room: she hears nothing from the lobby.
     assert_eq!(
-        join(&mut carol, "garden").await,
+        join(&dev, &mut carol, "garden").await,
         json!({"type": "joined", "room": "garden", "members": 1})
     );
 
@@ -153,7 +182,7 @@ async fn rooms_presence_messages_and_leaving() {
     assert_quiet(&mut bob, "bob after leaving").await;
 
     // A member in two rooms who disconnects leaves both: each room is told.
-    assert_eq!(join(&mut carol, "lobby").await["members"], 2);
+    assert_eq!(join(&dev, &mut carol, "lobby").await["members"], 2);
     assert_eq!(
         ws_client::next_json(&mut alice, WAIT).await["event"],
         "join"
@@ -163,10 +192,56 @@ async fn rooms_presence_messages_and_leaving() {
         ws_client::next_json(&mut alice, WAIT).await,
         json!({"type": "presence", "room": "lobby", "name": "carol", "event": "leave"})
     );
-    // The registry no longer knows carol anywhere.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The registry no longer knows carol anywhere once her disconnect has finished.
+    finished(&dev, "$disconnect", 1).await;
     assert_eq!(members(&dev, "garden").await, Vec::<String>::new());
     assert_eq!(members(&dev, "lobby").await.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_whose_disconnect_never_ran_answers_410_and_is_pruned() {
+    let dev = chat();
+    let mut alice = connect(&dev, "alice").await;
+    assert_eq!(join(&dev, &mut alice, "lobby").await["members"], 1);
+
+    // A connection that vanished without its disconnect running (a crashed function): its
+    // records are still in the registry, and API Gateway answers 410 for it.
+    let ghost = "Z2hvc3QtaWQtMDE=";
+    let ttl = (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 3600)
+        .to_string();
+    for (pk, sk) in [
+        ("chan#lobby".to_string(), ghost.to_string()),
+        (format!("conn#{ghost}"), "chan#lobby".to_string()),
+        (format!("conn#{ghost}"), "#conn".to_string()),
+        ("all".to_string(), ghost.to_string()),
+    ] {
+        dynamodb(
+            &dev,
+            "PutItem",
+            json!({
+                "TableName": "chat-dev-connections",
+                "Item": { "pk": {"S": pk}, "sk": {"S": sk}, "ttl": {"N": ttl} },
+            }),
+        )
+        .await;
+    }
+    let mut before = members(&dev, "lobby").await;
+    before.sort();
+    assert_eq!(before.len(), 2, "alice and the ghost: {before:?}");
+
+    say(&mut alice, "lobby", "anyone?").await;
+    assert_eq!(
+        ws_client::next_json(&mut alice, WAIT).await["text"],
+        "anyone?"
+    );
+    finished(&dev, "say", 1).await;
+    let after = members(&dev, "lobby").await;
+    assert_eq!(after.len(), 1, "the ghost was pruned: {after:?}");
+    assert!(!after.contains(&ghost.to_string()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -175,10 +250,10 @@ async fn socket_send_reaches_every_member_of_a_channel() {
     let mut alice = connect(&dev, "alice").await;
     let mut bob = connect(&dev, "bob").await;
     let mut carol = connect(&dev, "carol").await;
-    join(&mut alice, "news").await;
-    join(&mut bob, "news").await;
+    join(&dev, &mut alice, "news").await;
+    join(&dev, &mut bob, "news").await;
     ws_client::next_json(&mut alice, WAIT).await; // bob's presence
-    join(&mut carol, "other").await;
+    join(&dev, &mut carol, "other").await;
 
     let notice = json!({"type": "notice", "text": "maintenance at noon"});
     let manifest = workspace_root().join("examples/chat/serverless.yml");
