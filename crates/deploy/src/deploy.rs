@@ -13,7 +13,7 @@ use crate::apply::Deployer;
 use crate::aws::lambda;
 use crate::aws::{AwsError, Clients};
 use crate::desired::{user_env_names, CodeBundle, Desired};
-use crate::observe::observe;
+use crate::observe::{observe, Observed};
 use crate::outputs::{CodeOutputs, OutputOptions, Outputs};
 use crate::plan::{plan, Plan};
 use crate::state::{StageLock, State, StateError};
@@ -65,6 +65,20 @@ pub enum DeployError {
         service: String,
         stage: String,
     },
+
+    #[error("domain `{domain}` is already mapped to another API ({api}, stage `{api_stage}`)")]
+    #[diagnostic(
+        code(socket::deploy::domain_taken),
+        help(
+            "a domain name serves the APIs mapped to it; name another domain in `domain.name`, \
+             or delete that mapping (API Gateway › Custom domain names › {domain} › API mappings) and deploy again"
+        )
+    )]
+    DomainTaken {
+        domain: String,
+        api: String,
+        api_stage: String,
+    },
 }
 
 /// What a deploy did, for outputs and the call count.
@@ -95,7 +109,7 @@ pub async fn deploy(
         "Reading {} › {} in {}",
         names.service, names.stage, names.region
     ));
-    let observed = match observe(clients, names, recorded.as_ref()).await {
+    let observed = match observe_all(clients, manifest, names, recorded.as_ref()).await {
         Ok(observed) => observed,
         Err(err) => {
             step.failed();
@@ -109,6 +123,15 @@ pub async fn deploy(
             name: name.clone(),
             service: names.service.clone(),
             stage: names.stage.clone(),
+        });
+    }
+    let api = observed.api.as_ref().map(|a| a.id.as_str());
+    if let (Some(taken), Some(wanted)) = (observed.domains.mapped_elsewhere(api), &desired.domain) {
+        step.failed();
+        return Err(DeployError::DomainTaken {
+            domain: wanted.name.clone(),
+            api: taken.api_id.clone(),
+            api_stage: taken.stage.clone(),
         });
     }
     let plan = plan(&desired, &observed);
@@ -154,10 +177,27 @@ pub async fn deploy(
             timeout: desired.timeout,
             env: user_env_names(desired.env.keys()),
         },
+        domain: desired
+            .domain
+            .as_ref()
+            .map(|wanted| crate::domain::outputs(wanted, deployer.domain())),
         changes: Some(plan.iter().map(|c| c.to_string()).collect()),
         elapsed_ms: Some(started.elapsed().as_millis() as u64),
     };
     Ok(DeployReport { outputs, plan })
+}
+
+/// What exists of the stage, with its authorizer and custom domain.
+async fn observe_all(
+    clients: &Clients,
+    manifest: &Manifest,
+    names: &crate::names::StageNames,
+    recorded: Option<&State>,
+) -> Result<Observed, AwsError> {
+    let mut observed = observe(clients, names, recorded).await?;
+    observed.authorizer = crate::authorizer::observe(clients, &observed).await?;
+    observed.domains = crate::domain::observe(clients, names, manifest.domain.as_ref()).await?;
+    Ok(observed)
 }
 
 /// Options of `socket deploy`.

@@ -9,15 +9,19 @@
 //! - [`plan`]: the difference, as a list of changes;
 //! - `apply`: making the changes;
 //! - [`deploy`]: the command: lock, package, observe, plan, apply, outputs;
+//! - [`authorizer`] and [`domain`]: the `$connect` authorizer and the custom domain, observed,
+//!   planned and removed like the rest;
 //! - [`state`]: `.socket/<stage>/state.json` and the per-stage lock;
 //! - [`outputs`]: what deploy and info print;
 //! - [`info`] and [`remove`]: the other two commands over the same names and observation.
 
 mod apply;
+pub mod authorizer;
 pub mod aws;
 pub mod credentials;
 pub mod deploy;
 pub mod desired;
+pub mod domain;
 pub mod info;
 pub mod names;
 pub mod observe;

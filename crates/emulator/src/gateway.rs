@@ -33,6 +33,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use tokio_tungstenite::WebSocketStream;
 
+use super::authorizer::{self, ConnectAuthorizer, Verdict};
 use super::connections::{Connection, Lifecycles, Outbound, Registry};
 use super::limits::{self, Limits};
 use super::workers::{Failure, Outcome, Pool};
@@ -53,6 +54,8 @@ pub struct GatewayConfig {
     pub route_selection: String,
     /// Custom route keys declared in the manifest; any other selected value goes to `$default`.
     pub routes: Vec<String>,
+    /// The `$connect` authorizer (`authorizer:` in the manifest), run before `$connect`.
+    pub authorizer: Option<ConnectAuthorizer>,
     pub limits: Limits,
     /// The connection registry's tables, served at `POST /@dynamodb` when `socket dev` holds them.
     pub dynamodb: Option<Arc<dynamodb::Store>>,
@@ -222,6 +225,13 @@ impl Gateway {
         headers.push(("X-Forwarded-Port".into(), local_port(&context.domain_name)));
         headers.push(("X-Forwarded-Proto".into(), "http".into()));
         let query = parse_query(request.uri().query().unwrap_or(""));
+        if let Some(config) = &self.config.authorizer {
+            match authorizer::authorize(self, config, &context, &headers, &query).await {
+                // Every event of the connection carries it, from `$connect` on.
+                Verdict::Allow(context_map) => context.authorizer = Some(context_map),
+                Verdict::Refuse(status) => return responses::empty(status),
+            }
+        }
         let event = events::to_json(&events::connect(&context, &headers, &query));
 
         let started = Instant::now();
@@ -425,7 +435,7 @@ impl Gateway {
         );
     }
 
-    async fn invoke(&self, event: &Value, route: &str, connection_id: &str) -> Outcome {
+    pub(super) async fn invoke(&self, event: &Value, route: &str, connection_id: &str) -> Outcome {
         self.submit(event, route, connection_id).await
     }
 

@@ -6,6 +6,7 @@
 //! share one port. Source edits rebuild and swap the workers ([`watch`]). Nothing here talks to
 //! AWS: the workers get dummy credentials, and the management API does not check signatures.
 
+mod authorizer;
 mod binaries;
 mod busy_poll;
 mod connections;
@@ -17,8 +18,8 @@ mod limits;
 mod management;
 mod output;
 mod registry;
-pub mod running;
 mod responses;
+pub mod running;
 mod runtime_api;
 mod watch;
 mod workers;
@@ -164,10 +165,13 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
     let management_endpoint = format!("http://{origin}/{}", manifest.stage);
     // The flags win; otherwise the manifest's `connections:` turns the registry on.
     let registry_options = options.registry.clone().or_else(|| {
-        manifest.connections.as_ref().map(|registry| RegistryOptions {
-            table: Some(registry.table.clone()),
-            endpoint: None,
-        })
+        manifest
+            .connections
+            .as_ref()
+            .map(|registry| RegistryOptions {
+                table: Some(registry.table.clone()),
+                endpoint: None,
+            })
     });
     let registry = registry_options
         .as_ref()
@@ -194,6 +198,7 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
             api_id: "local".into(),
             route_selection: manifest.route_selection.clone(),
             routes: manifest.routes.clone(),
+            authorizer: authorizer::ConnectAuthorizer::new(&manifest, "local"),
             limits: options.limits,
             dynamodb: registry
                 .as_ref()

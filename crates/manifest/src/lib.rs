@@ -57,6 +57,10 @@ pub struct Manifest {
     pub routes: Vec<String>,
     /// The connection registry (`connections:`), when it is on.
     pub connections: Option<Registry>,
+    /// The custom domain (`domain:`), when there is one.
+    pub domain: Option<Domain>,
+    /// The `$connect` authorizer (`authorizer:`), when there is one.
+    pub authorizer: Option<Authorizer>,
 }
 
 /// The connection registry of a stage: a DynamoDB table the runtime keeps connections and
@@ -73,7 +77,9 @@ pub struct Registry {
 /// plus an hour.
 pub const DEFAULT_REGISTRY_TTL: u32 = 10_800;
 
+mod authorizer;
 mod checks;
+mod domain;
 mod error;
 mod inputs;
 mod load;
@@ -84,6 +90,8 @@ pub mod stage_env;
 mod variables;
 mod yaml;
 
+pub use authorizer::Authorizer;
+pub use domain::Domain;
 pub use error::ManifestError;
 pub use stage_env::{env_file_for, process_env, StageEnv};
 

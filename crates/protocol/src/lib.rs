@@ -1,11 +1,13 @@
 //! The API Gateway WebSocket protocol as `socket` speaks it, with no Lambda client or TLS in it:
-//! the event JSON a function receives ([`events`]), route selection ([`route_selection`]), the
+//! the event JSON a function receives ([`events`]), the `$connect` authorizer's event and policy
+//! ([`authorizer`]), route selection ([`route_selection`]), the
 //! environment variables the tool and the runtime agree on ([`env`]), the time formats
 //! ([`utc`]) and percent-encoding of connection ids in URLs ([`percent`]).
 //!
 //! The runtime, the local emulator, the benchmarks and the tests all build on this crate, so
 //! there is one definition of each.
 
+pub mod authorizer;
 pub mod env;
 pub mod events;
 pub mod percent;

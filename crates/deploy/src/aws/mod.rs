@@ -5,7 +5,9 @@
 //! a failed call) so the commands never see SDK types.
 
 pub mod apigateway;
+pub mod authorizer;
 pub mod call_log;
+pub mod domain;
 pub mod error;
 pub mod iam;
 pub mod lambda;
