@@ -411,6 +411,14 @@ fn assert_complete(s: &StageSnapshot, stage: &str, spec: &Spec) {
         "SOCKET_ROUTE_SELECTION".into(),
         "$request.body.route".into(),
     );
+    // The API's own management endpoint, so sends never depend on the client's domain.
+    env.insert(
+        "SOCKET_MANAGEMENT_ENDPOINT".into(),
+        format!(
+            "https://{}.execute-api.{REGION}.amazonaws.com/{stage}",
+            api.id
+        ),
+    );
     assert_eq!(function.env, env);
     assert_eq!(function.tags, tags);
 

@@ -128,6 +128,8 @@ impl From<DispatchError> for Diagnostic {
 }
 
 /// What the function answers: a proxy integration's response, or an authorizer's policy.
+// One per invocation, serialized at once: boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
 #[derive(Serialize)]
 #[serde(untagged)]
 enum Reply {
