@@ -513,6 +513,14 @@ fn assert_complete(s: &StageSnapshot, stage: &str, spec: &Spec) {
         env.insert("SOCKET_REGISTRY_TABLE".into(), table.clone());
         env.insert("SOCKET_REGISTRY_TTL".into(), "10800".into());
     }
+    // The API's own management endpoint, so sends never depend on the client's domain.
+    env.insert(
+        "SOCKET_MANAGEMENT_ENDPOINT".into(),
+        format!(
+            "https://{}.execute-api.{REGION}.amazonaws.com/{stage}",
+            api.id
+        ),
+    );
     assert_eq!(function.env, env);
     assert_eq!(function.tags, tags);
 

@@ -6,6 +6,8 @@
 #![doc = include_str!("../HANDLER_API.md")]
 
 pub mod testing;
+
+mod authorize;
 /// Builders of the API Gateway WebSocket events (from `socket-protocol`).
 pub use socket_protocol::events;
 
@@ -28,6 +30,7 @@ use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use serde::de::DeserializeOwned;
 
+pub use authorize::{Authorization, AuthorizeRequest};
 pub use config::Config;
 pub use error::{BoxError, Error};
 pub use management::{ConnectionIdentity, ConnectionInfo, Frame, SendError};
@@ -81,6 +84,15 @@ where
     R: IntoResponse + 'static,
 {
     global().add_handler(route, handler);
+}
+
+/// Registers the `$connect` authorizer (see [`Router::on_authorize`]).
+pub fn on_authorize<F, Fut>(handler: F)
+where
+    F: Fn(AuthorizeRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Authorization, Error>> + Send + 'static,
+{
+    global().add_authorizer(handler);
 }
 
 /// Adds middleware that runs before every handler (see [`Router::before`]).

@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{json, Value};
 use tracing::Instrument;
 
+use crate::authorize::{self, Authorization, AuthorizeRequest, ErasedAuthorizer};
 use crate::catch_panic::CatchPanic;
 use crate::config::Config;
 use crate::error::Error;
@@ -21,8 +22,10 @@ use crate::middleware::{ErasedMiddleware, Flow};
 use crate::response::{IntoResponse, Response};
 use crate::socket::Socket;
 use crate::state::States;
+use serde::Serialize;
 use socket_client::Registry;
 use socket_protocol::invocation_log::Outcome;
+use socket_protocol::authorizer::is_authorizer_event;
 use socket_protocol::route_selection::select_route_in;
 
 /// A set of handlers and middleware, and the dispatcher that runs them for each event.
@@ -71,6 +74,8 @@ pub struct Router {
     handlers: HashMap<String, Arc<dyn ErasedHandler>>,
     before_all: Vec<Arc<dyn ErasedMiddleware>>,
     before_route: HashMap<String, Vec<Arc<dyn ErasedMiddleware>>>,
+    /// The `$connect` authorizer's handler ([`on_authorize`](Self::on_authorize)).
+    authorizer: Option<ErasedAuthorizer>,
     states: States,
     /// The configuration given with [`config`](Self::config); `None`: read from the environment.
     config: Option<Config>,
@@ -124,6 +129,19 @@ impl From<DispatchError> for Diagnostic {
     }
 }
 
+/// What the function answers: a proxy integration's response, or an authorizer's policy.
+// One per invocation, serialized at once: boxing the large variant would only add an allocation.
+#[allow(clippy::large_enum_variant)]
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Reply {
+    Proxy(ApiGatewayProxyResponse),
+    Policy(Value),
+}
+
+/// The handler name an authorize handler's failures are reported under.
+const AUTHORIZE: &str = "authorize";
+
 /// The function is not running inside Lambda (or the emulator).
 #[derive(Debug, thiserror::Error)]
 #[error("{missing} is not set: this program is a Lambda function (custom runtime `bootstrap`); run it locally with `socket dev` or deploy it with `socket deploy`")]
@@ -166,6 +184,41 @@ impl Router {
     {
         self.handlers
             .insert(handler_name(route), Arc::new(TypedHandler::new(handler)));
+    }
+
+    /// Registers the `$connect` authorizer: API Gateway invokes the function with a REQUEST
+    /// authorizer event before `$connect` when the manifest has `authorizer:`, and this handler
+    /// answers [`Authorization::allow`] (with a context every event of the connection sees in
+    /// [`Socket::authorizer`]) or [`Authorization::deny`] (403, `connect` does not run). An
+    /// error makes API Gateway answer 500. Replaces an earlier one.
+    ///
+    /// ```
+    /// use serde_json::json;
+    /// use socket_runtime::{Authorization, AuthorizeRequest, Router};
+    ///
+    /// let router = Router::new().on_authorize(|request: AuthorizeRequest| async move {
+    ///     Ok(match request.query("token") {
+    ///         Some("let-me-in") => Authorization::allow("guest").with_context(json!({"plan": "free"})),
+    ///         _ => Authorization::deny(),
+    ///     })
+    /// });
+    /// # let _ = router;
+    /// ```
+    pub fn on_authorize<F, Fut>(mut self, handler: F) -> Self
+    where
+        F: Fn(AuthorizeRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Authorization, Error>> + Send + 'static,
+    {
+        self.add_authorizer(handler);
+        self
+    }
+
+    pub(crate) fn add_authorizer<F, Fut>(&mut self, handler: F)
+    where
+        F: Fn(AuthorizeRequest) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Authorization, Error>> + Send + 'static,
+    {
+        self.authorizer = Some(authorize::erase(handler));
     }
 
     /// Adds middleware that runs before every handler, in the order added. It may attach values
@@ -284,6 +337,67 @@ impl Router {
     ) -> Result<ApiGatewayProxyResponse, DispatchError> {
         let registry = self.resolved_config().registry_in_use().cloned();
         self.dispatch_with(event, Transport::Http, registry).await
+    }
+
+    /// Dispatches one event as JSON, as the Lambda runtime loop does: a REQUEST authorizer event
+    /// goes to the [`on_authorize`](Self::on_authorize) handler and answers its IAM policy;
+    /// any other event is a WebSocket event for [`dispatch`](Self::dispatch).
+    pub async fn dispatch_event(&self, event: Value) -> Result<Value, DispatchError> {
+        Ok(match self.dispatch_any(event).await? {
+            Reply::Proxy(response) => serde_json::to_value(response).unwrap_or(Value::Null),
+            Reply::Policy(policy) => policy,
+        })
+    }
+
+    async fn dispatch_any(&self, event: Value) -> Result<Reply, DispatchError> {
+        if is_authorizer_event(&event) {
+            let request: AuthorizeRequest =
+                serde_json::from_value(event).map_err(|_| DispatchError::NotWebSocketEvent)?;
+            return self.authorize(request).await.map(Reply::Policy);
+        }
+        let event: ApiGatewayWebsocketProxyRequest =
+            serde_json::from_value(event).map_err(|_| DispatchError::NotWebSocketEvent)?;
+        self.dispatch(event).await.map(Reply::Proxy)
+    }
+
+    /// Runs the authorize handler; with none registered, denies and says why in the log.
+    async fn authorize(&self, request: AuthorizeRequest) -> Result<Value, DispatchError> {
+        let method_arn = request.method_arn.clone();
+        let span = tracing::info_span!(
+            "socket",
+            route = AUTHORIZE,
+            connection_id = %request.connection_id(),
+        );
+        let Some(handler) = &self.authorizer else {
+            span.in_scope(|| {
+                tracing::error!(
+                    "an authorizer event arrived but no authorize handler is registered: denying the connection; register one with `on_authorize` or remove `authorizer:` from serverless.yml"
+                )
+            });
+            return Ok(Authorization::deny().into_policy(&method_arn));
+        };
+        match CatchPanic::new(handler(request).instrument(span.clone())).await {
+            Ok(Ok(authorization)) => {
+                span.in_scope(|| {
+                    tracing::debug!(allowed = authorization.is_allowed(), "authorized")
+                });
+                Ok(authorization.into_policy(&method_arn))
+            }
+            Ok(Err(error)) => {
+                span.in_scope(|| tracing::error!(error = %error, "authorize handler failed"));
+                Err(DispatchError::HandlerFailed {
+                    route: AUTHORIZE.into(),
+                    message: error.to_string(),
+                })
+            }
+            Err(message) => {
+                span.in_scope(|| tracing::error!(panic = %message, "handler panicked"));
+                Err(DispatchError::HandlerPanicked {
+                    route: AUTHORIZE.into(),
+                    message,
+                })
+            }
+        }
     }
 
     pub(crate) async fn dispatch_with(
@@ -466,9 +580,10 @@ impl Router {
         }
         self.resolved_config();
         let router = Arc::new(self);
-        let service = service_fn(move |event: LambdaEvent<ApiGatewayWebsocketProxyRequest>| {
+        // Read as JSON first: the same function serves the `$connect` authorizer's events.
+        let service = service_fn(move |event: LambdaEvent<Value>| {
             let router = Arc::clone(&router);
-            async move { router.dispatch(event.payload).await }
+            async move { router.dispatch_any(event.payload).await }
         });
         // The loop runs as a spawned task rather than in the caller's `block_on`: hyper's
         // connection tasks then wake it through the scheduler's run queue, whereas waking a

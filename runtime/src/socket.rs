@@ -64,6 +64,8 @@ struct Inner {
     body: RawBody,
     disconnect_status_code: Option<i64>,
     disconnect_reason: Option<String>,
+    /// `requestContext.authorizer`: empty when no authorizer ran for the connection.
+    authorizer: Map<String, Value>,
     management: Management,
     /// `None` when the registry is off.
     registry: Option<Registry>,
@@ -109,6 +111,12 @@ impl Socket {
                 body: RawBody::from_event(event),
                 disconnect_status_code: context.disconnect_status_code,
                 disconnect_reason: context.disconnect_reason.clone(),
+                authorizer: context
+                    .authorizer
+                    .fields
+                    .iter()
+                    .map(|(key, value)| (key.clone(), value.clone()))
+                    .collect(),
                 management,
                 registry,
                 pending_attributes: Mutex::new(Map::new()),
@@ -236,6 +244,21 @@ impl Socket {
     /// Why the connection closed (disconnect only).
     pub fn disconnect_reason(&self) -> Option<&str> {
         self.inner.disconnect_reason.as_deref()
+    }
+
+    /// What the `$connect` authorizer answered for this connection (`requestContext.authorizer`):
+    /// its context's fields and `principalId`, on connect and on every later event of the
+    /// connection. `None` when no authorizer ran.
+    pub fn authorizer(&self) -> Option<&Map<String, Value>> {
+        (!self.inner.authorizer.is_empty()).then_some(&self.inner.authorizer)
+    }
+
+    /// The principal the `$connect` authorizer allowed (`requestContext.authorizer.principalId`).
+    pub fn principal_id(&self) -> Option<&str> {
+        self.inner
+            .authorizer
+            .get(socket_protocol::authorizer::PRINCIPAL_ID)?
+            .as_str()
     }
 
     /// Attaches a value for later middleware and the handler (one value per type; replaces).

@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::aws::{apigateway, dynamodb, iam, lambda, logs, Clients};
+use crate::aws::domain::DomainName;
+use crate::aws::{apigateway, authorizer as aws_authorizer, domain as aws_domain};
+use crate::aws::{dynamodb, iam, lambda, logs, Clients};
 use crate::deploy::DeployError;
 use crate::desired::{user_env_names, CodeBundle, Desired};
 use crate::names::Account;
@@ -29,6 +31,10 @@ pub(crate) struct Deployer<'a> {
     routes: BTreeMap<String, String>,
     /// `CodeSha256` of the code the function runs.
     code_sha256: Option<String>,
+    /// The `$connect` authorizer.
+    authorizer_id: Option<String>,
+    /// The manifest's domain name as it exists (for its DNS target).
+    domain: Option<DomainName>,
 }
 
 impl<'a> Deployer<'a> {
@@ -56,6 +62,8 @@ impl<'a> Deployer<'a> {
             integration_id: None,
             routes: BTreeMap::new(),
             code_sha256: None,
+            authorizer_id: None,
+            domain: None,
         }
     }
 
@@ -66,6 +74,17 @@ impl<'a> Deployer<'a> {
         self.api_id = observed.api.as_ref().map(|a| a.id.clone());
         self.function_arn = observed.function.as_ref().map(|f| f.arn.clone());
         self.code_sha256 = observed.function.as_ref().map(|f| f.code_sha256.clone());
+        self.authorizer_id = observed
+            .authorizer
+            .authorizer
+            .as_ref()
+            .map(|a| a.id.clone());
+        self.domain = self
+            .desired
+            .domain
+            .as_ref()
+            .and_then(|wanted| observed.domains.named(&wanted.name))
+            .cloned();
         if observed.api.is_some() {
             self.integration_id = observed
                 .integrations
@@ -112,6 +131,11 @@ impl<'a> Deployer<'a> {
         self.api_id
             .as_deref()
             .expect("the API exists before its parts are made")
+    }
+
+    /// The manifest's domain name as it exists after the plan.
+    pub(crate) fn domain(&self) -> Option<&DomainName> {
+        self.domain.as_ref()
     }
 
     fn save(&mut self) -> Result<(), StateError> {
@@ -229,7 +253,7 @@ impl<'a> Deployer<'a> {
                 let arn = lambda::create_function(
                     c,
                     &names.function,
-                    &d.settings(&role_arn),
+                    &d.settings(&role_arn, self.api_id.as_deref()),
                     d.architecture,
                     &self.code.zip,
                     tags,
@@ -247,7 +271,8 @@ impl<'a> Deployer<'a> {
             }
             (Resource::Function, Action::Update(fields)) => {
                 let role_arn = self.role_arn.clone().unwrap_or_default();
-                lambda::update_configuration(c, &names.function, &d.settings(&role_arn)).await?;
+                let settings = d.settings(&role_arn, self.api_id.as_deref());
+                lambda::update_configuration(c, &names.function, &settings).await?;
                 fields.join(", ")
             }
             (Resource::FunctionCode, Action::Update(_)) => {
@@ -356,11 +381,131 @@ impl<'a> Deployer<'a> {
                 iam::delete_inline_policy(c, &names.role, iam::REGISTRY_POLICY).await?;
                 iam::REGISTRY_POLICY.to_owned()
             }
+            (Resource::Authorizer { .. }, Action::Create) => {
+                let id = self.create_authorizer().await?;
+                // Attached at once: the `$connect` route is how the next deploy finds it.
+                let route = self.connect_route();
+                aws_authorizer::set_route_authorizer(c, self.api_id(), &route, Some(&id)).await?;
+                self.authorizer_id = Some(id.clone());
+                id
+            }
+            (Resource::Authorizer { id: Some(id) }, Action::Update(fields)) => {
+                let (name, uri) = self.authorizer_name_and_uri();
+                let spec = crate::authorizer::spec(d, &name, &uri)
+                    .expect("an update is planned only when an authorizer is wanted");
+                aws_authorizer::update_authorizer(c, self.api_id(), id, &spec).await?;
+                format!("{id} ({})", fields.join(", "))
+            }
+            (Resource::Authorizer { id: Some(id) }, Action::Delete) => {
+                aws_authorizer::delete_authorizer(c, self.api_id(), id).await?;
+                self.authorizer_id = None;
+                id.clone()
+            }
+            (Resource::ConnectAuthorization, Action::Update(_)) => {
+                let route = self.connect_route();
+                let authorizer = d.authorizer.as_ref().and(self.authorizer_id.as_deref());
+                aws_authorizer::set_route_authorizer(c, self.api_id(), &route, authorizer).await?;
+                authorizer.unwrap_or("none").to_owned()
+            }
+            (Resource::AuthorizerPermission, Action::Create | Action::Update(_)) => {
+                let authorizer = self
+                    .authorizer_id
+                    .clone()
+                    .expect("the authorizer exists before its permission");
+                let source = crate::authorizer::source_arn(
+                    self.account(),
+                    &names.region,
+                    self.api_id(),
+                    &authorizer,
+                );
+                if change.action != Action::Create {
+                    lambda::remove_statement(c, &names.function, aws_authorizer::PERMISSION_ID)
+                        .await?;
+                }
+                lambda::add_statement(c, &names.function, aws_authorizer::PERMISSION_ID, &source)
+                    .await?;
+                source
+            }
+            (Resource::AuthorizerPermission, Action::Delete) => {
+                lambda::remove_statement(c, &names.function, aws_authorizer::PERMISSION_ID).await?;
+                aws_authorizer::PERMISSION_ID.to_owned()
+            }
+            (Resource::DomainName { name }, Action::Create) => {
+                let certificate = self.wanted_certificate();
+                let made = aws_domain::create_domain_name(c, name, &certificate, &tags).await?;
+                self.domain = Some(made);
+                name.clone()
+            }
+            (Resource::DomainName { name }, Action::Update(fields)) => {
+                let certificate = self.wanted_certificate();
+                let made = aws_domain::update_domain_name(c, name, &certificate).await?;
+                self.domain = Some(made);
+                format!("{name} ({})", fields.join(", "))
+            }
+            (Resource::DomainName { name }, Action::Delete) => {
+                aws_domain::delete_domain_name(c, name).await?;
+                name.clone()
+            }
+            (Resource::ApiMapping { domain, id }, Action::Create | Action::Update(_)) => {
+                // A changed base path is a new mapping (delete, then create).
+                if let Some(id) = id {
+                    aws_domain::delete_api_mapping(c, domain, id).await?;
+                }
+                let key = d
+                    .domain
+                    .as_ref()
+                    .map(|w| w.base_path.clone())
+                    .unwrap_or_default();
+                aws_domain::create_api_mapping(c, domain, self.api_id(), &names.stage, &key)
+                    .await?;
+                format!("{domain}/{key} → {}", names.stage)
+            }
+            (
+                Resource::ApiMapping {
+                    domain,
+                    id: Some(id),
+                },
+                Action::Delete,
+            ) => {
+                aws_domain::delete_api_mapping(c, domain, id).await?;
+                id.clone()
+            }
             (resource, action) => {
                 unreachable!("the plan never asks to {action} {resource}")
             }
         };
         Ok(detail)
+    }
+
+    async fn create_authorizer(&self) -> Result<String, DeployError> {
+        let (name, uri) = self.authorizer_name_and_uri();
+        let spec = crate::authorizer::spec(self.desired, &name, &uri)
+            .expect("a create is planned only when an authorizer is wanted");
+        Ok(aws_authorizer::create_authorizer(self.clients, self.api_id(), &spec).await?)
+    }
+
+    fn authorizer_name_and_uri(&self) -> (String, String) {
+        let names = &self.desired.names;
+        (
+            crate::authorizer::name(self.desired),
+            self.account()
+                .integration_uri(&names.region, &names.function),
+        )
+    }
+
+    fn connect_route(&self) -> String {
+        self.routes
+            .get("$connect")
+            .cloned()
+            .expect("the $connect route exists before its authorizer")
+    }
+
+    fn wanted_certificate(&self) -> String {
+        self.desired
+            .domain
+            .as_ref()
+            .map(|w| w.certificate.clone())
+            .expect("a domain name is made only when the manifest has one")
     }
 
     fn target(&self) -> String {

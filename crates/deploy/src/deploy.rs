@@ -65,6 +65,20 @@ pub enum DeployError {
         service: String,
         stage: String,
     },
+
+    #[error("domain `{domain}` is already mapped to another API ({api}, stage `{api_stage}`)")]
+    #[diagnostic(
+        code(socket::deploy::domain_taken),
+        help(
+            "a domain name serves the APIs mapped to it; name another domain in `domain.name`, \
+             or delete that mapping (API Gateway › Custom domain names › {domain} › API mappings) and deploy again"
+        )
+    )]
+    DomainTaken {
+        domain: String,
+        api: String,
+        api_stage: String,
+    },
 }
 
 /// What a deploy did, for outputs and the call count.
@@ -125,6 +139,10 @@ pub async fn deploy(
         registry: desired.registry.as_ref().map(|r| RegistryOutputs {
             table: r.table.clone(),
         }),
+        domain: desired
+            .domain
+            .as_ref()
+            .map(|wanted| crate::domain::outputs(wanted, deployer.domain())),
         changes: Some(plan.iter().map(|c| c.to_string()).collect()),
         elapsed_ms: Some(started.elapsed().as_millis() as u64),
     };
@@ -144,7 +162,7 @@ pub(crate) async fn read_plan(
         "Reading {} › {} in {}",
         names.service, names.stage, names.region
     ));
-    let observed = match observe(clients, names, recorded).await {
+    let observed = match observe_all(clients, desired, recorded).await {
         Ok(observed) => observed,
         Err(err) => {
             step.failed();
@@ -163,6 +181,15 @@ pub(crate) async fn read_plan(
             name: name.clone(),
             service: names.service.clone(),
             stage: names.stage.clone(),
+        });
+    }
+    let api = observed.api.as_ref().map(|a| a.id.as_str());
+    if let (Some(taken), Some(wanted)) = (observed.domains.mapped_elsewhere(api), &desired.domain) {
+        step.failed();
+        return Err(DeployError::DomainTaken {
+            domain: wanted.name.clone(),
+            api: taken.api_id.clone(),
+            api_stage: taken.stage.clone(),
         });
     }
     let plan = plan(desired, &observed);
@@ -199,6 +226,19 @@ pub(crate) async fn code_bundle(
             CodeBundle::read(&package.zip, package.architecture)?
         }
     })
+}
+
+/// What exists of the stage, with its authorizer and custom domain.
+async fn observe_all(
+    clients: &Clients,
+    desired: &Desired,
+    recorded: Option<&State>,
+) -> Result<Observed, AwsError> {
+    let names = &desired.names;
+    let mut observed = observe(clients, names, recorded).await?;
+    observed.authorizer = crate::authorizer::observe(clients, &observed).await?;
+    observed.domains = crate::domain::observe(clients, names, desired.domain.as_ref()).await?;
+    Ok(observed)
 }
 
 /// Options of `socket deploy`.

@@ -10,7 +10,9 @@ use sha2::{Digest, Sha256};
 use crate::aws::lambda::FunctionSettings;
 use crate::deploy::DeployError;
 use crate::names::StageNames;
-use socket_manifest::{Architecture, Manifest, Registry};
+use socket_manifest::{Architecture, Domain, Manifest, Registry};
+/// The environment variable that gives the runtime its management API endpoint.
+pub use socket_protocol::env::MANAGEMENT_ENDPOINT as MANAGEMENT_ENDPOINT_ENV;
 use socket_protocol::env::{REGISTRY_TABLE, REGISTRY_TTL};
 
 /// The environment variable that tells the runtime the route selection expression.
@@ -67,6 +69,10 @@ pub struct Desired {
     pub tags: BTreeMap<String, String>,
     /// The connection registry (`connections:`): its table, and the TTL the runtime gives records.
     pub registry: Option<Registry>,
+    /// The `$connect` authorizer's identity sources, when there is one.
+    pub authorizer: Option<Vec<String>>,
+    /// The custom domain, when there is one.
+    pub domain: Option<Domain>,
 }
 
 impl Desired {
@@ -96,16 +102,31 @@ impl Desired {
             code_sha256: code.code_sha256.clone(),
             log_retention: manifest.log_retention,
             registry: manifest.connections.clone(),
+            authorizer: manifest
+                .authorizer
+                .as_ref()
+                .map(|a| a.identity_sources.clone()),
+            domain: manifest.domain.clone(),
         }
     }
 
-    /// The function's configuration, running as `role_arn`.
-    pub fn settings(&self, role_arn: &str) -> FunctionSettings {
+    /// The function's configuration, running as `role_arn`, serving the API `api_id`: the
+    /// runtime gets the API's own management endpoint (`SOCKET_MANAGEMENT_ENDPOINT`), so its
+    /// sends never depend on the domain a client connected through (a custom domain has no
+    /// `@connections`).
+    pub fn settings(&self, role_arn: &str, api_id: Option<&str>) -> FunctionSettings {
+        let mut env = self.env.clone();
+        if let Some(api_id) = api_id {
+            env.insert(
+                MANAGEMENT_ENDPOINT_ENV.to_owned(),
+                self.names.management_endpoint(api_id),
+            );
+        }
         FunctionSettings {
             role_arn: role_arn.to_owned(),
             memory: self.memory,
             timeout: self.timeout,
-            env: self.env.clone(),
+            env,
             description: self.description.clone(),
         }
     }
@@ -114,7 +135,15 @@ impl Desired {
 /// The user's environment variable names (not the ones `socket` adds for the runtime).
 pub fn user_env_names<'a>(names: impl Iterator<Item = &'a String>) -> Vec<String> {
     names
-        .filter(|n| ![ROUTE_SELECTION_ENV, REGISTRY_TABLE, REGISTRY_TTL].contains(&n.as_str()))
+        .filter(|n| {
+            ![
+                ROUTE_SELECTION_ENV,
+                REGISTRY_TABLE,
+                REGISTRY_TTL,
+                MANAGEMENT_ENDPOINT_ENV,
+            ]
+            .contains(&n.as_str())
+        })
         .cloned()
         .collect()
 }

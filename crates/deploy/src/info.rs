@@ -88,7 +88,15 @@ pub async fn info(manifest: &Manifest, clients: &Clients) -> Result<Outputs, Inf
             })
         }
     };
+    let domain = match &manifest.domain {
+        Some(wanted) => {
+            let domains = crate::domain::observe(clients, &names, Some(wanted)).await?;
+            Some(crate::domain::outputs(wanted, domains.named(&wanted.name)))
+        }
+        None => None,
+    };
     Ok(Outputs {
+        domain,
         url: outputs::url(&api.id, &names.region, &names.stage),
         api_id: api.id.clone(),
         function_name: function.name.clone(),

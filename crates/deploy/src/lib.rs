@@ -10,6 +10,8 @@
 //! - `apply`: making the changes;
 //! - [`deploy`]: the command: lock, package, observe, plan, apply, outputs;
 //! - [`dry_run`]: `deploy --dry-run` / `plan`: the plan printed, nothing applied;
+//! - [`authorizer`] and [`domain`]: the `$connect` authorizer and the custom domain, observed,
+//!   planned and removed like the rest;
 //! - [`state`]: `.socket/<stage>/state.json` and the per-stage lock;
 //! - [`outputs`]: what deploy and info print;
 //! - [`info`] and [`remove`]: the other two commands over the same names and observation;
@@ -17,11 +19,13 @@
 //! - [`send_target`]: where `socket send` reaches a deployed stage.
 
 mod apply;
+pub mod authorizer;
 pub mod aws;
 pub mod credentials;
 pub mod deploy;
 pub mod desired;
 pub mod dry_run;
+pub mod domain;
 pub mod info;
 pub mod logs;
 pub mod names;

@@ -56,9 +56,28 @@ impl StageNames {
         ])
     }
 
+    /// `https://{apiId}.execute-api.{region}.{suffix}/{stage}`: the management API of the stage.
+    pub fn management_endpoint(&self, api_id: &str) -> String {
+        format!(
+            "https://{api_id}.execute-api.{}.{}/{}",
+            self.region,
+            dns_suffix(&self.region),
+            self.stage
+        )
+    }
+
     /// Whether a resource's tags say it belongs to this stage.
     pub fn owns(&self, tags: &BTreeMap<String, String>) -> bool {
         tags.get(TAG_SERVICE) == Some(&self.service) && tags.get(TAG_STAGE) == Some(&self.stage)
+    }
+}
+
+/// The DNS suffix of AWS endpoints in `region`: `amazonaws.com.cn` in China, else `amazonaws.com`.
+pub fn dns_suffix(region: &str) -> &'static str {
+    if region.starts_with("cn-") {
+        "amazonaws.com.cn"
+    } else {
+        "amazonaws.com"
     }
 }
 

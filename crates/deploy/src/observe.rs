@@ -35,6 +35,10 @@ pub struct Observed {
     pub table: Option<Table>,
     /// Resources with this stage's names that belong to something else: never touched.
     pub foreign: Vec<(&'static str, String)>,
+    /// The `$connect` authorizer (read by [`crate::authorizer::observe`]).
+    pub authorizer: crate::authorizer::ObservedAuthorizer,
+    /// The custom domains (read by [`crate::domain::observe`]).
+    pub domains: crate::domain::ObservedDomains,
 }
 
 impl Observed {

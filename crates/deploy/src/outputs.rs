@@ -21,6 +21,9 @@ pub struct Outputs {
     /// The connection registry, when `connections:` is on.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub registry: Option<RegistryOutputs>,
+    /// The custom domain, when the manifest has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub domain: Option<DomainOutputs>,
     /// What this deploy changed (absent for `info`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Vec<String>>,
@@ -42,6 +45,20 @@ pub struct CodeOutputs {
 pub struct RegistryOutputs {
     /// The DynamoDB table holding connections and channel memberships.
     pub table: String,
+}
+
+/// A custom domain: its URL, and the record DNS needs for it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DomainOutputs {
+    /// `wss://{domain}[/{basePath}]`.
+    pub url: String,
+    pub name: String,
+    pub base_path: String,
+    /// The regional domain name (`ApiGatewayDomainName`) a CNAME or alias record points at.
+    pub dns_target: Option<String>,
+    /// The hosted zone of `dns_target`, for a Route 53 alias record.
+    pub hosted_zone_id: Option<String>,
 }
 
 /// `wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}`.
@@ -74,6 +91,18 @@ impl Outputs {
         let mut out = String::new();
         out.push_str("\n  socket › outputs:\n");
         out.push_str(&format!("  url:  {}\n", self.url));
+        if let Some(domain) = &self.domain {
+            out.push_str(&format!("  domain:  {}\n", domain.url));
+            let target = domain.dns_target.as_deref().unwrap_or("(not reported yet)");
+            let zone = domain
+                .hosted_zone_id
+                .as_deref()
+                .unwrap_or("(not reported yet)");
+            out.push_str(&format!(
+                "    dns:  point {} at {target} (CNAME, or a Route 53 alias in hosted zone {zone})\n",
+                domain.name
+            ));
+        }
         out.push_str("  code:\n");
         out.push_str(&format!(
             "    runtime:  {} ({})\n",
@@ -144,6 +173,7 @@ mod tests {
             registry: Some(RegistryOutputs {
                 table: "echo-prod-connections".into(),
             }),
+            domain: None,
             changes: None,
             elapsed_ms: Some(8000),
         }
@@ -176,6 +206,31 @@ mod tests {
         let mut without = outputs();
         without.registry = None;
         assert!(!without.to_json().contains("registry"));
+    }
+
+    #[test]
+    fn a_domain_shows_its_url_and_dns_target() {
+        let mut outputs = outputs();
+        outputs.domain = Some(DomainOutputs {
+            url: "wss://chat.example.com/v1".into(),
+            name: "chat.example.com".into(),
+            base_path: "v1".into(),
+            dns_target: Some("d-abc123.execute-api.us-east-1.amazonaws.com".into()),
+            hosted_zone_id: Some("Z1UJRXOUMOOFQ8".into()),
+        });
+        let text = outputs.to_human();
+        assert!(text.contains("url:  wss://abc123.execute-api.us-east-1.amazonaws.com/prod"));
+        assert!(text.contains("domain:  wss://chat.example.com/v1"));
+        assert!(text.contains(
+            "point chat.example.com at d-abc123.execute-api.us-east-1.amazonaws.com (CNAME, or a Route 53 alias in hosted zone Z1UJRXOUMOOFQ8)"
+        ));
+        let json: serde_json::Value = serde_json::from_str(&outputs.to_json()).unwrap();
+        assert_eq!(json["domain"]["url"], "wss://chat.example.com/v1");
+        assert_eq!(
+            json["domain"]["dnsTarget"],
+            "d-abc123.execute-api.us-east-1.amazonaws.com"
+        );
+        assert_eq!(json["domain"]["hostedZoneId"], "Z1UJRXOUMOOFQ8");
     }
 
     #[test]

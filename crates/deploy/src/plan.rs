@@ -50,6 +50,23 @@ pub enum Resource {
     RegistryTtl,
     /// The role's inline policy allowing the registry's DynamoDB actions on its table.
     RegistryPolicy,
+    /// The `$connect` REQUEST authorizer.
+    Authorizer {
+        id: Option<String>,
+    },
+    /// `$connect`'s authorization: the authorizer (`CUSTOM`), or none.
+    ConnectAuthorization,
+    /// The permission that lets the authorizer invoke the function.
+    AuthorizerPermission,
+    /// A custom domain name.
+    DomainName {
+        name: String,
+    },
+    /// The mapping of a domain name onto the stage.
+    ApiMapping {
+        domain: String,
+        id: Option<String>,
+    },
 }
 
 /// What happens to a resource.
@@ -133,7 +150,7 @@ impl Plan {
             .any(|c| c.resource == *resource && c.action == *action)
     }
 
-    fn push(&mut self, change: Change) {
+    pub(crate) fn push(&mut self, change: Change) {
         self.changes.push(change);
     }
 }
@@ -254,7 +271,8 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
                 .as_ref()
                 .map(|a| a.role_arn(&names.role))
                 .unwrap_or_default();
-            let fields = function.differences(&desired.settings(&role_arn));
+            let api_id = observed.api.as_ref().map(|a| a.id.as_str());
+            let fields = function.differences(&desired.settings(&role_arn, api_id));
             if !fields.is_empty() {
                 plan.push(Change::update(Resource::Function, fields));
             }
@@ -346,6 +364,8 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
             plan.push(Change::delete(Resource::RegistryTable));
         }
     }
+    crate::authorizer::plan(desired, observed, &mut plan);
+    crate::domain::plan(desired, observed, &mut plan);
     plan
 }
 
@@ -368,6 +388,12 @@ impl fmt::Display for Resource {
             Resource::RegistryTable => write!(f, "connection registry table"),
             Resource::RegistryTtl => write!(f, "registry TTL"),
             Resource::RegistryPolicy => write!(f, "registry policy"),
+            Resource::Authorizer { id: Some(id) } => write!(f, "authorizer {id}"),
+            Resource::Authorizer { id: None } => write!(f, "$connect authorizer"),
+            Resource::ConnectAuthorization => write!(f, "$connect authorization"),
+            Resource::AuthorizerPermission => write!(f, "authorizer invoke permission"),
+            Resource::DomainName { name } => write!(f, "domain name {name}"),
+            Resource::ApiMapping { domain, .. } => write!(f, "API mapping on {domain}"),
         }
     }
 }
@@ -437,6 +463,35 @@ impl fmt::Display for Change {
             }
             (Resource::RegistryPolicy, Delete) => {
                 write!(f, "revoke the function's registry access")
+            }
+            (Resource::Authorizer { .. }, Create) => {
+                write!(f, "create the $connect authorizer and attach it")
+            }
+            (Resource::Authorizer { .. }, Update(fields)) => {
+                write!(f, "update the $connect authorizer ({})", fields.join(", "))
+            }
+            (Resource::Authorizer { .. }, Delete) => write!(f, "delete the $connect authorizer"),
+            (Resource::ConnectAuthorization, _) => write!(f, "set $connect's authorizer"),
+            (Resource::AuthorizerPermission, Create) => {
+                write!(f, "allow the authorizer to invoke the function")
+            }
+            (Resource::AuthorizerPermission, Update(_)) => {
+                write!(f, "re-scope the authorizer's invoke permission")
+            }
+            (Resource::AuthorizerPermission, Delete) => {
+                write!(f, "remove the authorizer's invoke permission")
+            }
+            (Resource::DomainName { name }, Create) => write!(f, "create domain name {name}"),
+            (Resource::DomainName { name }, Update(fields)) => {
+                write!(f, "update domain name {name} ({})", fields.join(", "))
+            }
+            (Resource::DomainName { name }, Delete) => write!(f, "delete domain name {name}"),
+            (Resource::ApiMapping { domain, .. }, Create) => write!(f, "map {domain} to the stage"),
+            (Resource::ApiMapping { domain, .. }, Update(fields)) => {
+                write!(f, "re-map {domain} ({})", fields.join(", "))
+            }
+            (Resource::ApiMapping { domain, .. }, Delete) => {
+                write!(f, "delete an API mapping on {domain}")
             }
             (resource, action) => write!(f, "{action} {resource}"),
         }

@@ -142,6 +142,17 @@ pub async fn remove(
         if count == 1 { "" } else { "s" }
     ));
 
+    // Domain mappings name the API: they go first, with the domain names this stage made.
+    let api_ids: Vec<String> = apis.iter().map(|a| a.id.clone()).collect();
+    let step = reporter.step("Deleting custom domains".to_owned());
+    match crate::domain::remove(clients, &names, manifest.domain.as_ref(), &api_ids).await {
+        Ok(removed) if removed.is_empty() => step.done("none"),
+        Ok(removed) => {
+            step.done(removed.join(", "));
+            report.removed.extend(removed);
+        }
+        Err(err) => return Err(failed(step, err)),
+    }
     for api in &apis {
         let step = reporter.step(format!("Deleting API {}", api.id));
         match apigateway::delete_api(clients, &api.id).await {

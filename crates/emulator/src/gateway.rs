@@ -34,6 +34,7 @@ mod close;
 mod connection_loop;
 mod handshake;
 
+use super::authorizer::ConnectAuthorizer;
 use super::connections::{Connection, Lifecycles, Registry};
 use super::invocation::{Failure, Outcome};
 use super::limits::Limits;
@@ -55,6 +56,8 @@ pub struct GatewayConfig {
     pub route_selection: String,
     /// Custom route keys declared in the manifest; any other selected value goes to `$default`.
     pub routes: Vec<String>,
+    /// The `$connect` authorizer (`authorizer:` in the manifest), run before `$connect`.
+    pub authorizer: Option<ConnectAuthorizer>,
     pub limits: Limits,
     /// The connection registry's tables, served at `POST /@dynamodb` when `socket dev` holds them.
     pub dynamodb: Option<Arc<dynamodb::Store>>,
@@ -169,7 +172,7 @@ impl Gateway {
         );
     }
 
-    async fn invoke(&self, event: &Value, route: &str, connection_id: &str) -> Outcome {
+    pub(super) async fn invoke(&self, event: &Value, route: &str, connection_id: &str) -> Outcome {
         self.submit(event, route, connection_id).await
     }
 

@@ -9,6 +9,7 @@
 //! [`Function`] runs one process of a Lambda binary on the same Runtime API, one event at a time:
 //! the bench and the runtime's tests drive handler binaries with it.
 
+mod authorizer;
 mod binaries;
 mod busy_poll;
 mod connections;
@@ -208,6 +209,7 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
             api_id: "local".into(),
             route_selection: manifest.route_selection.clone(),
             routes: manifest.routes.clone(),
+            authorizer: authorizer::ConnectAuthorizer::new(&manifest, "local"),
             limits: options.limits,
             dynamodb: registry
                 .as_ref()

@@ -28,7 +28,9 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
+use super::authorizer::{self, Authorizer, AUTHORIZER_KEYS};
 use super::checks;
+use super::domain::{self, DomainInput, DOMAIN_KEYS};
 use super::names;
 use super::read::{Field, Key, Scope};
 use super::yaml::Value;
@@ -50,6 +52,8 @@ pub(crate) struct Inputs {
     pub routes: Option<Vec<String>>,
     pub connections: Option<Connections>,
     pub log_retention: Option<u32>,
+    pub domain: Option<DomainInput>,
+    pub authorizer: Option<Authorizer>,
 }
 
 /// `connections:` — the connection registry: `true`, `false`, or a block with options.
@@ -167,6 +171,20 @@ pub(crate) const INPUT_KEYS: &[Key<Inputs>] = &[
                 "days to keep the function's logs (1, 3, 5, 7, 14, 30, 60, 90, ... 3653)",
                 checks::log_retention,
             )?,
+        )
+    }),
+    Key::new("domain", |i, f| {
+        f.block(
+            DOMAIN_KEYS,
+            i.domain.get_or_insert_with(Default::default),
+            domain::EXPECTING,
+        )
+    }),
+    Key::new("authorizer", |i, f| {
+        f.block(
+            AUTHORIZER_KEYS,
+            i.authorizer.get_or_insert_with(Default::default),
+            authorizer::EXPECTING,
         )
     }),
     Key::new("stages", read_stages),

@@ -59,6 +59,10 @@ pub struct Manifest {
     pub connections: Option<Registry>,
     /// Days CloudWatch Logs keeps the function's records (`logRetention`).
     pub log_retention: u32,
+    /// The custom domain (`domain:`), when there is one.
+    pub domain: Option<Domain>,
+    /// The `$connect` authorizer (`authorizer:`), when there is one.
+    pub authorizer: Option<Authorizer>,
 }
 
 /// The connection registry of a stage: a DynamoDB table the runtime keeps connections and
@@ -75,7 +79,9 @@ pub struct Registry {
 /// plus an hour.
 pub const DEFAULT_REGISTRY_TTL: u32 = 10_800;
 
+mod authorizer;
 mod checks;
+mod domain;
 mod error;
 mod inputs;
 mod load;
@@ -86,6 +92,8 @@ pub mod stage_env;
 mod variables;
 mod yaml;
 
+pub use authorizer::Authorizer;
+pub use domain::Domain;
 pub use error::ManifestError;
 pub use stage_env::{env_file_for, process_env, StageEnv};
 

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::checks;
+use super::domain::{self, Domain};
 use super::inputs::{ComponentBlock, COMPONENT_KEYS};
 use super::located::Located;
 use super::read::{unknown_key, Entry, Field, Scope};
@@ -193,6 +194,23 @@ pub(crate) fn load(
         },
     };
 
+    let domain = match inputs.domain {
+        Some(input) => {
+            let (certificate, at, field) =
+                input
+                    .certificate
+                    .unwrap_or((String::new(), block.key.span, String::new()));
+            domain::check_certificate_region(&certificate, &region).map_err(
+                |(message, help)| located.at(at, format!("{field}: {message}"), Some(help)),
+            )?;
+            Some(Domain {
+                name: input.name.unwrap_or_default(),
+                certificate,
+                base_path: input.base_path.unwrap_or_default(),
+            })
+        }
+        None => None,
+    };
     let connections = inputs
         .connections
         .filter(|connections| connections.enabled)
@@ -217,6 +235,8 @@ pub(crate) fn load(
         routes: inputs.routes.unwrap_or_default(),
         connections,
         log_retention: inputs.log_retention.unwrap_or(DEFAULT_LOG_RETENTION),
+        domain,
+        authorizer: inputs.authorizer,
         dir,
         path,
     })

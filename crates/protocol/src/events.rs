@@ -24,7 +24,7 @@ use aws_lambda_events::apigw::{
 };
 use aws_lambda_events::http::{HeaderMap, HeaderName, HeaderValue};
 use base64::Engine;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::utc::Utc;
 
@@ -53,6 +53,9 @@ pub struct EventContext {
     pub source_ip: String,
     /// `requestContext.identity.userAgent` (omitted when empty)
     pub user_agent: String,
+    /// `requestContext.authorizer`: the `$connect` authorizer's context and `principalId`,
+    /// carried by every event of a connection it allowed.
+    pub authorizer: Option<Map<String, Value>>,
 }
 
 impl EventContext {
@@ -72,6 +75,7 @@ impl EventContext {
             request_time_ms: now,
             source_ip: "127.0.0.1".to_string(),
             user_agent: String::new(),
+            authorizer: None,
         }
     }
 
@@ -229,6 +233,9 @@ fn base(ctx: &EventContext, route_key: &str, event_type: &str) -> ApiGatewayWebs
     if !ctx.user_agent.is_empty() {
         context.identity.user_agent = Some(ctx.user_agent.clone());
     }
+    if let Some(authorizer) = &ctx.authorizer {
+        context.authorizer.fields = authorizer.clone().into_iter().collect();
+    }
     let mut request = ApiGatewayWebsocketProxyRequest::default();
     request.request_context = context;
     request.is_base64_encoded = false;
@@ -303,6 +310,7 @@ mod tests {
             request_time_ms: 1_707_503_008_941,
             source_ip: "192.0.2.1".into(),
             user_agent: "test-agent".into(),
+            authorizer: None,
         }
     }
 

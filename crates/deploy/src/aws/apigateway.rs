@@ -33,6 +33,9 @@ pub struct Route {
     pub id: String,
     pub key: String,
     pub target: String,
+    /// `NONE`, `CUSTOM` (a Lambda authorizer), ...
+    pub authorization_type: Option<String>,
+    pub authorizer_id: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -267,6 +270,8 @@ pub async fn routes(clients: &Clients, api: &str) -> Result<Vec<Route>, AwsError
                 id: r.route_id().unwrap_or_default().to_owned(),
                 key: r.route_key().unwrap_or_default().to_owned(),
                 target: r.target().unwrap_or_default().to_owned(),
+                authorization_type: r.authorization_type().map(|t| t.as_str().to_owned()),
+                authorizer_id: r.authorizer_id().map(str::to_owned),
             })
             .collect();
         Ok((routes, out.next_token().map(str::to_owned)))

@@ -288,6 +288,15 @@ pub async fn delete_function(clients: &Clients, name: &str) -> Result<bool, AwsE
 
 /// The source ARN of `socket`'s API Gateway permission on the function, if it has one.
 pub async fn permission_source(clients: &Clients, name: &str) -> Result<Option<String>, AwsError> {
+    statement_source(clients, name, PERMISSION_ID).await
+}
+
+/// The source ARN of the function policy's statement `sid`, if it has one.
+pub async fn statement_source(
+    clients: &Clients,
+    name: &str,
+    sid: &str,
+) -> Result<Option<String>, AwsError> {
     let Some(out) = clients
         .lambda
         .get_policy()
@@ -303,15 +312,12 @@ pub async fn permission_source(clients: &Clients, name: &str) -> Result<Option<S
         .and_then(|p| serde_json::from_str(p).ok())
         .unwrap_or_default();
     let statements = policy["Statement"].as_array().cloned().unwrap_or_default();
-    Ok(statements
-        .iter()
-        .find(|s| s["Sid"] == PERMISSION_ID)
-        .map(|s| {
-            s["Condition"]["ArnLike"]["AWS:SourceArn"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned()
-        }))
+    Ok(statements.iter().find(|s| s["Sid"] == sid).map(|s| {
+        s["Condition"]["ArnLike"]["AWS:SourceArn"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    }))
 }
 
 /// Lets API Gateway invoke the function from `source_arn` (`arn:…:execute-api:…:{apiId}/*`).
@@ -320,11 +326,21 @@ pub async fn add_permission(
     name: &str,
     source_arn: &str,
 ) -> Result<(), AwsError> {
+    add_statement(clients, name, PERMISSION_ID, source_arn).await
+}
+
+/// Lets API Gateway invoke the function from `source_arn`, as statement `sid`.
+pub async fn add_statement(
+    clients: &Clients,
+    name: &str,
+    sid: &str,
+    source_arn: &str,
+) -> Result<(), AwsError> {
     clients
         .lambda
         .add_permission()
         .function_name(name)
-        .statement_id(PERMISSION_ID)
+        .statement_id(sid)
         .action("lambda:InvokeFunction")
         .principal("apigateway.amazonaws.com")
         .source_arn(source_arn)
@@ -335,11 +351,16 @@ pub async fn add_permission(
 }
 
 pub async fn remove_permission(clients: &Clients, name: &str) -> Result<(), AwsError> {
+    remove_statement(clients, name, PERMISSION_ID).await
+}
+
+/// Removes the function policy's statement `sid` (nothing if it is gone).
+pub async fn remove_statement(clients: &Clients, name: &str, sid: &str) -> Result<(), AwsError> {
     clients
         .lambda
         .remove_permission()
         .function_name(name)
-        .statement_id(PERMISSION_ID)
+        .statement_id(sid)
         .send()
         .await
         .found("lambda:RemovePermission", clients)?;

@@ -5,8 +5,10 @@
 //! a failed call) so the commands never see SDK types.
 
 pub mod apigateway;
+pub mod authorizer;
 pub mod call_log;
 pub mod dynamodb;
+pub mod domain;
 pub mod error;
 pub mod iam;
 pub mod lambda;

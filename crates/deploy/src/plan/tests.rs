@@ -34,6 +34,8 @@ fn desired() -> Desired {
         code_sha256: "abc=".into(),
         log_retention: 30,
         registry: None,
+        authorizer: None,
+        domain: None,
     }
 }
 
@@ -108,6 +110,8 @@ fn converged(d: &Desired) -> Observed {
                 id: format!("r{i}"),
                 key: key.clone(),
                 target: "integrations/int1".into(),
+                authorization_type: None,
+                authorizer_id: None,
             })
             .collect(),
         stage: Some(Stage {
@@ -119,7 +123,7 @@ fn converged(d: &Desired) -> Observed {
             arn: account.function_arn(&names.region, &names.function),
             runtime: lambda::RUNTIME.into(),
             handler: lambda::HANDLER.into(),
-            settings: d.settings(&account.role_arn(&names.role)),
+            settings: d.settings(&account.role_arn(&names.role), Some("api1")),
             architecture: Some(Architecture::Arm64),
             code_sha256: d.code_sha256.clone(),
             tags: names.tags(),
@@ -133,6 +137,8 @@ fn converged(d: &Desired) -> Observed {
         }),
         table: None,
         foreign: vec![],
+        authorizer: Default::default(),
+        domains: Default::default(),
     }
 }
 
@@ -265,6 +271,8 @@ fn duplicates_are_removed_and_routes_deduplicated() {
         id: "r9".into(),
         key: "message".into(),
         target: "integrations/int1".into(),
+        authorization_type: None,
+        authorizer_id: None,
     });
     let plan = plan(&d, &observed);
     assert_eq!(
@@ -390,5 +398,126 @@ fn registry_changes_read_plainly() {
     assert_eq!(
         said(Change::delete(Resource::RegistryTable)),
         "delete connection registry table"
+    );
+}
+
+#[test]
+fn an_authorizer_is_created_attached_and_permitted_then_converges() {
+    let mut d = desired();
+    d.authorizer = Some(vec!["route.request.querystring.token".into()]);
+    let mut observed = converged(&d);
+    let first = plan(&d, &observed);
+    assert_eq!(
+        first.changes(),
+        [
+            Change::create(Resource::Authorizer { id: None }),
+            Change::create(Resource::AuthorizerPermission),
+        ]
+    );
+
+    let account = observed.account().unwrap();
+    let names = &d.names;
+    observed.authorizer.authorizer = Some(crate::aws::authorizer::Authorizer {
+        id: "au1".into(),
+        name: crate::authorizer::name(&d),
+        kind: "REQUEST".into(),
+        uri: account.integration_uri(&names.region, &names.function),
+        identity_sources: vec!["route.request.querystring.token".into()],
+    });
+    observed.authorizer.permission_source = Some(crate::authorizer::source_arn(
+        &account,
+        &names.region,
+        "api1",
+        "au1",
+    ));
+    let connect = observed
+        .routes
+        .iter_mut()
+        .find(|r| r.key == "$connect")
+        .unwrap();
+    connect.authorization_type = Some("CUSTOM".into());
+    connect.authorizer_id = Some("au1".into());
+    assert!(plan(&d, &observed).is_empty());
+
+    // Other identity sources: an update; no authorizer wanted: detach, delete, unpermit.
+    d.authorizer = Some(vec!["route.request.header.Authorization".into()]);
+    assert_eq!(
+        plan(&d, &observed).changes(),
+        [Change::update(
+            Resource::Authorizer {
+                id: Some("au1".into())
+            },
+            vec!["identity_sources"]
+        )]
+    );
+    d.authorizer = None;
+    assert_eq!(
+        plan(&d, &observed).changes(),
+        [
+            Change::update(Resource::ConnectAuthorization, vec!["authorizer"]),
+            Change::delete(Resource::Authorizer {
+                id: Some("au1".into())
+            }),
+            Change::delete(Resource::AuthorizerPermission),
+        ]
+    );
+}
+
+#[test]
+fn a_domain_is_created_and_mapped_a_new_base_path_remaps_and_removal_deletes() {
+    use crate::aws::domain::{ApiMapping, DomainName};
+    let mut d = desired();
+    d.domain = Some(socket_manifest::Domain {
+        name: "chat.example.com".into(),
+        certificate: "arn:aws:acm:us-east-1:123456789012:certificate/c1".into(),
+        base_path: "v1".into(),
+    });
+    let mut observed = converged(&d);
+    let domain = |name: &str| Resource::DomainName { name: name.into() };
+    let mapping = |id: Option<&str>| Resource::ApiMapping {
+        domain: "chat.example.com".into(),
+        id: id.map(str::to_owned),
+    };
+    assert_eq!(
+        plan(&d, &observed).changes(),
+        [
+            Change::create(domain("chat.example.com")),
+            Change::create(mapping(None)),
+        ]
+    );
+
+    observed.domains.owned.push(DomainName {
+        name: "chat.example.com".into(),
+        tags: d.names.tags(),
+        certificate: "arn:aws:acm:us-east-1:123456789012:certificate/c1".into(),
+        endpoint_type: "REGIONAL".into(),
+        security_policy: "TLS_1_2".into(),
+        target: None,
+        hosted_zone_id: None,
+    });
+    observed.domains.mappings.insert(
+        "chat.example.com".into(),
+        vec![ApiMapping {
+            id: "m1".into(),
+            api_id: "api1".into(),
+            stage: "dev".into(),
+            key: "v1".into(),
+        }],
+    );
+    assert!(plan(&d, &observed).is_empty());
+
+    d.domain.as_mut().unwrap().base_path = "v2".into();
+    assert_eq!(
+        plan(&d, &observed).changes(),
+        [Change::update(mapping(Some("m1")), vec!["base_path"])]
+    );
+
+    d.domain = None;
+    assert_eq!(
+        plan(&d, &observed).changes(),
+        [
+            Change::delete(mapping(Some("m1"))),
+            Change::delete(domain("chat.example.com")),
+        ]
     );
 }

@@ -18,6 +18,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use tokio_tungstenite::WebSocketStream;
 
 use super::Gateway;
+use crate::authorizer::{self, Verdict};
 use crate::connections::Connection;
 use crate::invocation::Outcome;
 use crate::{ids, limits, output, responses};
@@ -72,6 +73,13 @@ impl Gateway {
         headers.push(("X-Forwarded-Port".into(), local_port(&context.domain_name)));
         headers.push(("X-Forwarded-Proto".into(), "http".into()));
         let query = parse_query(request.uri().query().unwrap_or(""));
+        if let Some(config) = &self.config.authorizer {
+            match authorizer::authorize(self, config, &context, &headers, &query).await {
+                // Every event of the connection carries it, from `$connect` on.
+                Verdict::Allow(context_map) => context.authorizer = Some(context_map),
+                Verdict::Refuse(status) => return responses::empty(status),
+            }
+        }
         let event = events::to_json(&events::connect(&context, &headers, &query));
 
         let started = Instant::now();
