@@ -24,8 +24,8 @@ use crate::socket::Socket;
 use crate::state::States;
 use serde::Serialize;
 use socket_client::Registry;
-use socket_protocol::invocation_log::Outcome;
 use socket_protocol::authorizer::is_authorizer_event;
+use socket_protocol::invocation_log::Outcome;
 use socket_protocol::route_selection::select_route_in;
 
 /// A set of handlers and middleware, and the dispatcher that runs them for each event.

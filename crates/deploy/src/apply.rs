@@ -432,7 +432,7 @@ impl<'a> Deployer<'a> {
             }
             (Resource::DomainName { name }, Action::Create) => {
                 let certificate = self.wanted_certificate();
-                let made = aws_domain::create_domain_name(c, name, &certificate, &tags).await?;
+                let made = aws_domain::create_domain_name(c, name, &certificate, tags).await?;
                 self.domain = Some(made);
                 name.clone()
             }

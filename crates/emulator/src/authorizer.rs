@@ -10,8 +10,8 @@ use socket_protocol::authorizer::{self, Decision, IdentitySource};
 use socket_protocol::events::EventContext;
 
 use super::gateway::Gateway;
-use super::output;
 use super::invocation::Outcome;
+use super::output;
 
 /// The manifest's `authorizer:`, ready to check handshakes against.
 #[derive(Clone, Debug)]

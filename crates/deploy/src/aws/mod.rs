@@ -7,8 +7,8 @@
 pub mod apigateway;
 pub mod authorizer;
 pub mod call_log;
-pub mod dynamodb;
 pub mod domain;
+pub mod dynamodb;
 pub mod error;
 pub mod iam;
 pub mod lambda;
