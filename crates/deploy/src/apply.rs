@@ -29,6 +29,8 @@ pub(crate) struct Deployer<'a> {
     routes: BTreeMap<String, String>,
     /// `CodeSha256` of the code the function runs.
     code_sha256: Option<String>,
+    /// Whether this run has seen the function take updates (no earlier update in progress).
+    function_settled: bool,
 }
 
 impl<'a> Deployer<'a> {
@@ -56,6 +58,7 @@ impl<'a> Deployer<'a> {
             integration_id: None,
             routes: BTreeMap::new(),
             code_sha256: None,
+            function_settled: false,
         }
     }
 
@@ -231,17 +234,29 @@ impl<'a> Deployer<'a> {
                 self.function_arn = Some(arn);
                 self.code_sha256 = Some(self.code.code_sha256.clone());
                 self.save()?;
+                self.settle_function(step, "Create function", lambda::Moment::AfterChange)
+                    .await?;
                 format!("{} ({} KiB)", names.function, self.code.zip.len() / 1024)
             }
             (Resource::Function, Action::Update(fields)) => {
+                let label = "Update function configuration";
+                self.settle_function(step, label, lambda::Moment::BeforeUpdate)
+                    .await?;
                 let role_arn = self.role_arn.clone().unwrap_or_default();
                 lambda::update_configuration(c, &names.function, &d.settings(&role_arn)).await?;
+                self.settle_function(step, label, lambda::Moment::AfterChange)
+                    .await?;
                 fields.join(", ")
             }
             (Resource::FunctionCode, Action::Update(_)) => {
+                let label = "Update function code";
+                self.settle_function(step, label, lambda::Moment::BeforeUpdate)
+                    .await?;
                 lambda::update_code(c, &names.function, d.architecture, &self.code.zip).await?;
                 self.code_sha256 = Some(self.code.code_sha256.clone());
                 self.save()?;
+                self.settle_function(step, label, lambda::Moment::AfterChange)
+                    .await?;
                 format!("{} KiB uploaded", self.code.zip.len() / 1024)
             }
             (Resource::Integration { .. }, Action::Create) => {
@@ -314,6 +329,33 @@ impl<'a> Deployer<'a> {
             }
         };
         Ok(detail)
+    }
+
+    /// Waits until the function takes an update: before this run's first update (an
+    /// interrupted deploy or a console edit may have left one in progress, and Lambda answers
+    /// ResourceConflictException meanwhile), and after each create or update.
+    async fn settle_function(
+        &mut self,
+        step: &socket_progress::Step,
+        label: &str,
+        moment: lambda::Moment,
+    ) -> Result<(), DeployError> {
+        if moment == lambda::Moment::BeforeUpdate && self.function_settled {
+            return Ok(());
+        }
+        let interval = lambda::READY_WAIT.interval;
+        lambda::wait_ready(
+            self.clients,
+            &self.desired.names.function,
+            moment,
+            |why, polls| {
+                let waited = interval * polls;
+                step.update(format!("{label} (waiting: {why}, {}s)", waited.as_secs()));
+            },
+        )
+        .await?;
+        self.function_settled = true;
+        Ok(())
     }
 
     fn target(&self) -> String {

@@ -11,6 +11,7 @@
 //! - [`deploy`]: the command: lock, package, observe, plan, apply, outputs;
 //! - [`state`]: `.socket/<stage>/state.json` and the per-stage lock;
 //! - [`outputs`]: what deploy and info print;
+//! - [`permissions`]: every IAM action the commands need (the README table, the AccessDenied help);
 //! - [`info`] and [`remove`]: the other two commands over the same names and observation.
 
 mod apply;
@@ -22,6 +23,7 @@ pub mod info;
 pub mod names;
 pub mod observe;
 pub mod outputs;
+pub mod permissions;
 pub mod plan;
 pub mod remove;
 pub mod state;

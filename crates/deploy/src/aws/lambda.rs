@@ -4,15 +4,13 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
     Architecture as LambdaArchitecture, Environment, FunctionCode, Runtime,
 };
-use aws_smithy_runtime_api::client::waiters::error::WaiterError;
 use serde_json::Value;
 
-use super::{classify, AwsError, Clients, SdkResultExt};
+use super::{AwsError, Clients, SdkResultExt};
 use socket_manifest::Architecture;
 
 pub const RUNTIME: &str = "provided.al2023";
@@ -20,8 +18,12 @@ pub const HANDLER: &str = "bootstrap";
 /// The statement id of the API Gateway permission on every function `socket` creates.
 pub const PERMISSION_ID: &str = "socket-apigateway-invoke";
 
-/// How long to wait for a function to become active or finish an update.
-const READY_WAIT: Duration = Duration::from_secs(300);
+/// How often and how long to poll a function until it takes an update: Lambda applies a
+/// create or an update in the background (seconds; minutes for a function in a VPC).
+pub const READY_WAIT: WaitPolicy = WaitPolicy {
+    interval: Duration::from_secs(2),
+    max_polls: 150,
+};
 
 /// The configuration `socket` manages on a function.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,7 +193,6 @@ pub async fn create_function(
             Err(err) => return Err(err),
         }
     };
-    wait_active(clients, name).await?;
     Ok(arn)
 }
 
@@ -214,7 +215,7 @@ pub async fn update_configuration(
         .send()
         .await
         .aws("lambda:UpdateFunctionConfiguration", clients)?;
-    wait_updated(clients, name).await
+    Ok(())
 }
 
 pub async fn update_code(
@@ -232,47 +233,122 @@ pub async fn update_code(
         .send()
         .await
         .aws("lambda:UpdateFunctionCode", clients)?;
-    wait_updated(clients, name).await
+    Ok(())
 }
 
-async fn wait_active(clients: &Clients, name: &str) -> Result<(), AwsError> {
-    let result = clients
-        .lambda
-        .wait_until_function_active_v2()
-        .function_name(name)
-        .wait(READY_WAIT)
-        .await;
-    waiter_result(clients, "lambda:GetFunction", name, result.map(|_| ()))
+/// When a function is waited for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Moment {
+    /// Before this run's first update: a failed earlier update does not block a new one.
+    BeforeUpdate,
+    /// After this run created or updated it: a failure is this run's to report.
+    AfterChange,
 }
 
-async fn wait_updated(clients: &Clients, name: &str) -> Result<(), AwsError> {
-    let result = clients
-        .lambda
-        .wait_until_function_updated_v2()
-        .function_name(name)
-        .wait(READY_WAIT)
-        .await;
-    waiter_result(clients, "lambda:GetFunction", name, result.map(|_| ()))
+/// Whether a function takes an update now, from GetFunctionConfiguration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Readiness {
+    Ready,
+    /// Why not yet ("an update is in progress").
+    Waiting(String),
+    /// Lambda's reason.
+    Failed(String),
 }
 
-fn waiter_result<O, E>(
-    clients: &Clients,
-    operation: &'static str,
+/// A function's `State` and `LastUpdateStatus` (with their reasons), as Lambda reports them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FunctionStatus {
+    pub state: Option<String>,
+    pub state_reason: Option<String>,
+    pub last_update: Option<String>,
+    pub last_update_reason: Option<String>,
+}
+
+impl FunctionStatus {
+    pub fn readiness(&self, moment: Moment) -> Readiness {
+        let reason = |r: &Option<String>, fallback: &str| {
+            r.clone()
+                .filter(|r| !r.is_empty())
+                .unwrap_or_else(|| fallback.to_owned())
+        };
+        match (self.state.as_deref(), self.last_update.as_deref()) {
+            (Some("Pending"), _) => Readiness::Waiting("the function is being created".into()),
+            (_, Some("InProgress")) => Readiness::Waiting("an update is in progress".into()),
+            (Some("Failed"), _) if moment == Moment::AfterChange => {
+                Readiness::Failed(reason(&self.state_reason, "the function failed to start"))
+            }
+            (_, Some("Failed")) if moment == Moment::AfterChange => {
+                Readiness::Failed(reason(&self.last_update_reason, "the update failed"))
+            }
+            _ => Readiness::Ready,
+        }
+    }
+}
+
+/// How often and how many times to poll.
+#[derive(Clone, Copy, Debug)]
+pub struct WaitPolicy {
+    pub interval: Duration,
+    pub max_polls: u32,
+}
+
+/// Polls until the function takes an update: `poll` reads its status, `on_wait` hears why it
+/// is not ready yet and how many polls that took. Bounded by `policy`.
+pub async fn wait_until_ready<Poll, Fut>(
     name: &str,
-    result: Result<(), WaiterError<O, E>>,
+    moment: Moment,
+    policy: WaitPolicy,
+    mut poll: Poll,
+    mut on_wait: impl FnMut(&str, u32),
 ) -> Result<(), AwsError>
 where
-    E: aws_sdk_lambda::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    Poll: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<FunctionStatus, AwsError>>,
 {
-    match result {
-        Ok(()) => Ok(()),
-        Err(WaiterError::OperationFailed(failed)) => {
-            Err(classify(operation, &clients.target(), failed.into_error()))
+    for attempt in 1..=policy.max_polls {
+        match poll().await?.readiness(moment) {
+            Readiness::Ready => return Ok(()),
+            Readiness::Failed(reason) => {
+                return Err(AwsError::FunctionFailed {
+                    name: name.to_owned(),
+                    reason,
+                })
+            }
+            Readiness::Waiting(why) => {
+                on_wait(&why, attempt);
+                tokio::time::sleep(policy.interval).await;
+            }
         }
-        Err(_) => Err(AwsError::NotReady {
-            what: format!("Lambda function {name}"),
-        }),
     }
+    Err(AwsError::NotReady {
+        what: format!("Lambda function {name}"),
+    })
+}
+
+pub async fn status(clients: &Clients, name: &str) -> Result<FunctionStatus, AwsError> {
+    let out = clients
+        .lambda
+        .get_function_configuration()
+        .function_name(name)
+        .send()
+        .await
+        .aws("lambda:GetFunctionConfiguration", clients)?;
+    Ok(FunctionStatus {
+        state: out.state().map(|s| s.as_str().to_owned()),
+        state_reason: out.state_reason().map(str::to_owned),
+        last_update: out.last_update_status().map(|s| s.as_str().to_owned()),
+        last_update_reason: out.last_update_status_reason().map(str::to_owned),
+    })
+}
+
+/// Waits until the function takes an update (see [`wait_until_ready`]).
+pub async fn wait_ready(
+    clients: &Clients,
+    name: &str,
+    moment: Moment,
+    on_wait: impl FnMut(&str, u32),
+) -> Result<(), AwsError> {
+    wait_until_ready(name, moment, READY_WAIT, || status(clients, name), on_wait).await
 }
 
 pub async fn delete_function(clients: &Clients, name: &str) -> Result<bool, AwsError> {
@@ -344,4 +420,129 @@ pub async fn remove_permission(clients: &Clients, name: &str) -> Result<(), AwsE
         .await
         .found("lambda:RemovePermission", clients)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(state: &str, last_update: &str, reason: &str) -> FunctionStatus {
+        FunctionStatus {
+            state: Some(state.to_owned()),
+            state_reason: None,
+            last_update: Some(last_update.to_owned()),
+            last_update_reason: Some(reason.to_owned()).filter(|r| !r.is_empty()),
+        }
+    }
+
+    /// Runs the wait over `seen` (one status per poll); returns the result and the waits heard.
+    fn wait(
+        moment: Moment,
+        seen: Vec<FunctionStatus>,
+        max_polls: u32,
+    ) -> (Result<(), AwsError>, Vec<(String, u32)>, usize) {
+        let policy = WaitPolicy {
+            interval: Duration::ZERO,
+            max_polls,
+        };
+        let mut polls = 0;
+        let mut heard = Vec::new();
+        let result = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap()
+            .block_on(wait_until_ready(
+                "echo-dev",
+                moment,
+                policy,
+                || {
+                    let next = seen
+                        .get(polls)
+                        .cloned()
+                        .expect("no poll past the last status");
+                    polls += 1;
+                    async move { Ok(next) }
+                },
+                |why, attempt| heard.push((why.to_owned(), attempt)),
+            ));
+        (result, heard, polls)
+    }
+
+    #[test]
+    fn an_update_in_progress_is_waited_out_before_the_first_update() {
+        let (result, heard, polls) = wait(
+            Moment::BeforeUpdate,
+            vec![
+                status("Active", "InProgress", ""),
+                status("Active", "InProgress", ""),
+                status("Active", "Successful", ""),
+            ],
+            10,
+        );
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(polls, 3);
+        assert_eq!(
+            heard,
+            vec![
+                ("an update is in progress".to_owned(), 1),
+                ("an update is in progress".to_owned(), 2)
+            ]
+        );
+    }
+
+    #[test]
+    fn a_new_function_is_waited_for_until_active() {
+        let (result, heard, _) = wait(
+            Moment::AfterChange,
+            vec![
+                status("Pending", "InProgress", ""),
+                status("Active", "Successful", ""),
+            ],
+            10,
+        );
+        assert!(result.is_ok(), "{result:?}");
+        assert_eq!(heard[0].0, "the function is being created");
+    }
+
+    #[test]
+    fn a_failed_update_is_reported_with_lambdas_reason_after_a_change_only() {
+        let failed = status("Active", "Failed", "The role cannot be assumed by Lambda.");
+        let (result, _, _) = wait(
+            Moment::AfterChange,
+            vec![status("Active", "InProgress", ""), failed.clone()],
+            10,
+        );
+        match result {
+            Err(AwsError::FunctionFailed { name, reason }) => {
+                assert_eq!(name, "echo-dev");
+                assert_eq!(reason, "The role cannot be assumed by Lambda.");
+            }
+            other => panic!("{other:?}"),
+        }
+        // An earlier failed update does not stop this run from updating again.
+        let (result, heard, _) = wait(Moment::BeforeUpdate, vec![failed], 10);
+        assert!(result.is_ok() && heard.is_empty(), "{result:?}");
+    }
+
+    #[test]
+    fn the_wait_is_bounded() {
+        let stuck = vec![status("Active", "InProgress", ""); 3];
+        let (result, heard, polls) = wait(Moment::BeforeUpdate, stuck, 3);
+        assert!(
+            matches!(result, Err(AwsError::NotReady { .. })),
+            "{result:?}"
+        );
+        assert_eq!((polls, heard.len()), (3, 3));
+    }
+
+    #[test]
+    fn a_settled_function_needs_one_read() {
+        let (result, heard, polls) = wait(
+            Moment::BeforeUpdate,
+            vec![status("Active", "Successful", "")],
+            3,
+        );
+        assert!(result.is_ok());
+        assert_eq!((polls, heard.len()), (1, 0));
+    }
 }
