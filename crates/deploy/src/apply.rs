@@ -24,6 +24,8 @@ pub(crate) struct Deployer<'a> {
     account: Option<Account>,
     role_arn: Option<String>,
     api_id: Option<String>,
+    /// The API's endpoint as AWS reported it (empty when it did not).
+    api_endpoint: String,
     function_arn: Option<String>,
     integration_id: Option<String>,
     routes: BTreeMap<String, String>,
@@ -54,6 +56,7 @@ impl<'a> Deployer<'a> {
             account: None,
             role_arn: None,
             api_id: None,
+            api_endpoint: String::new(),
             function_arn: None,
             integration_id: None,
             routes: BTreeMap::new(),
@@ -67,6 +70,11 @@ impl<'a> Deployer<'a> {
         self.account = observed.account();
         self.role_arn = observed.role.as_ref().map(|r| r.arn.clone());
         self.api_id = observed.api.as_ref().map(|a| a.id.clone());
+        self.api_endpoint = observed
+            .api
+            .as_ref()
+            .map(|a| a.endpoint.clone())
+            .unwrap_or_default();
         self.function_arn = observed.function.as_ref().map(|f| f.arn.clone());
         self.code_sha256 = observed.function.as_ref().map(|f| f.code_sha256.clone());
         if observed.api.is_some() {
@@ -115,6 +123,10 @@ impl<'a> Deployer<'a> {
         self.api_id
             .as_deref()
             .expect("the API exists before its parts are made")
+    }
+
+    pub(crate) fn api_endpoint(&self) -> &str {
+        &self.api_endpoint
     }
 
     fn save(&mut self) -> Result<(), StateError> {
@@ -185,7 +197,7 @@ impl<'a> Deployer<'a> {
                 "AWSLambdaBasicExecutionRole".into()
             }
             (Resource::Api { .. }, Action::Create) => {
-                let id = apigateway::create_api(
+                let api = apigateway::create_api(
                     c,
                     &names.api,
                     &d.route_selection,
@@ -193,7 +205,9 @@ impl<'a> Deployer<'a> {
                     &tags,
                 )
                 .await?;
+                let id = api.id;
                 self.api_id = Some(id.clone());
+                self.api_endpoint = api.endpoint;
                 self.routes.clear();
                 self.integration_id = None;
                 self.save()?;
@@ -305,11 +319,20 @@ impl<'a> Deployer<'a> {
                 self.state.api.get_or_insert_with(ApiState::default).stage =
                     Some(names.stage.clone());
                 self.save()?;
-                format!("{} (auto-deploy)", names.stage)
+                names.stage.clone()
             }
             (Resource::Stage, Action::Update(_)) => {
-                apigateway::enable_auto_deploy(c, self.api_id(), &names.stage).await?;
+                apigateway::disable_auto_deploy(c, self.api_id(), &names.stage).await?;
                 names.stage.clone()
+            }
+            (Resource::Deployment, Action::Create) => {
+                let api = self.api_id();
+                let description = format!("socket deploy of {} ({})", names.service, names.stage);
+                let created = apigateway::create_deployment(c, api, &description).await?;
+                let deployment = apigateway::wait_deployed(c, api, &names.stage, created).await?;
+                // Only a built deployment is served: a failed one leaves the stage as it was.
+                apigateway::point_stage(c, api, &names.stage, &deployment.id).await?;
+                deployment.id
             }
             (Resource::Permission, Action::Create | Action::Update(_)) => {
                 let source = format!("{}/*", self.account().api_arn(&names.region, self.api_id()));
