@@ -205,10 +205,7 @@ async fn a_member_whose_disconnect_never_ran_answers_410_and_is_pruned() {
     assert_eq!(before.len(), 2, "alice and the ghost: {before:?}");
 
     say(&mut alice, "lobby", "anyone?").await;
-    assert_eq!(
-        ws_client::next_json(&mut alice, WAIT).await["text"],
-        "anyone?"
-    );
+    assert_eq!(ws_client::next_json(&mut alice, WAIT).await["text"], "anyone?");
     tokio::time::sleep(Duration::from_millis(300)).await;
     let after = members(&dev, "lobby").await;
     assert_eq!(after.len(), 1, "the ghost was pruned: {after:?}");

@@ -17,8 +17,8 @@ mod limits;
 mod management;
 mod output;
 mod registry;
-mod responses;
 pub mod running;
+mod responses;
 mod runtime_api;
 mod watch;
 mod workers;
@@ -164,13 +164,10 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
     let management_endpoint = format!("http://{origin}/{}", manifest.stage);
     // The flags win; otherwise the manifest's `connections:` turns the registry on.
     let registry_options = options.registry.clone().or_else(|| {
-        manifest
-            .connections
-            .as_ref()
-            .map(|registry| RegistryOptions {
-                table: Some(registry.table.clone()),
-                endpoint: None,
-            })
+        manifest.connections.as_ref().map(|registry| RegistryOptions {
+            table: Some(registry.table.clone()),
+            endpoint: None,
+        })
     });
     let registry = registry_options
         .as_ref()

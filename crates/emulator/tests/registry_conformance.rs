@@ -7,9 +7,7 @@ use socket_emulator::dynamodb::LocalEndpoint;
 #[tokio::test]
 async fn the_registry_suite_passes_against_the_local_endpoint() {
     let table = "conformance-dev-connections";
-    let endpoint = LocalEndpoint::start(table)
-        .await
-        .expect("start the endpoint");
+    let endpoint = LocalEndpoint::start(table).await.expect("start the endpoint");
     socket_client::conformance::run(&endpoint.url(), table).await;
     // Twice on one table, as on moto: the suite's ids are per run and it cleans up after itself.
     socket_client::conformance::run(&endpoint.url(), table).await;
