@@ -52,6 +52,9 @@ fn decode_policy(doc: &str) -> Value {
     serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("policy is not JSON ({e}): {doc}"))
 }
 
+/// A stage's auto deploy flag, the deployment it serves and its tags.
+type StageSettings = (bool, Option<String>, BTreeMap<String, String>);
+
 #[derive(Clone, Debug, PartialEq)]
 struct ApiSnapshot {
     id: String,
@@ -64,7 +67,7 @@ struct ApiSnapshot {
     /// key → (id, target)
     routes: BTreeMap<String, (String, String)>,
     /// name → (auto deploy, deployment served, tags)
-    stages: BTreeMap<String, (bool, Option<String>, BTreeMap<String, String>)>,
+    stages: BTreeMap<String, StageSettings>,
     /// (id, status), in the order they were made.
     deployments: Vec<(String, String)>,
     /// `ApiEndpoint` as the API reports it.

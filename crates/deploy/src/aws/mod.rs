@@ -5,10 +5,12 @@
 //! a failed call) so the commands never see SDK types.
 
 pub mod apigateway;
+pub mod apigateway_deployment;
 pub mod call_log;
 pub mod error;
 pub mod iam;
 pub mod lambda;
+pub mod lambda_readiness;
 pub mod logs;
 
 use aws_config::SdkConfig;
