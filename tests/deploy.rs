@@ -40,6 +40,9 @@ fn decode_policy(doc: &str) -> Value {
     serde_json::from_str(&decoded).unwrap_or_else(|e| panic!("policy is not JSON ({e}): {doc}"))
 }
 
+/// A stage's auto deploy flag, the deployment it serves and its tags.
+type StageSettings = (bool, Option<String>, BTreeMap<String, String>);
+
 #[derive(Clone, Debug, PartialEq)]
 struct ApiSnapshot {
     id: String,
@@ -51,8 +54,12 @@ struct ApiSnapshot {
     integrations: Vec<(String, String, String)>,
     /// key → (id, target)
     routes: BTreeMap<String, (String, String)>,
-    /// name → (auto deploy, tags)
-    stages: BTreeMap<String, (bool, BTreeMap<String, String>)>,
+    /// name → (auto deploy, deployment served, tags)
+    stages: BTreeMap<String, StageSettings>,
+    /// (id, status), in the order they were made.
+    deployments: Vec<(String, String)>,
+    /// `ApiEndpoint` as the API reports it.
+    endpoint: String,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -168,6 +175,13 @@ async fn snapshot(aws: &Aws, service: &str, stage: &str) -> StageSnapshot {
             .send()
             .await
             .unwrap();
+        let deployments = aws
+            .apigateway
+            .get_deployments()
+            .api_id(&id)
+            .send()
+            .await
+            .unwrap();
         let mut route_map = BTreeMap::new();
         for r in routes.items() {
             let previous = route_map.insert(
@@ -215,10 +229,27 @@ async fn snapshot(aws: &Aws, service: &str, stage: &str) -> StageSnapshot {
                 .map(|s| {
                     (
                         s.stage_name().unwrap().to_owned(),
-                        (s.auto_deploy().unwrap_or(false), tag_map(s.tags())),
+                        (
+                            s.auto_deploy().unwrap_or(false),
+                            s.deployment_id().map(str::to_owned),
+                            tag_map(s.tags()),
+                        ),
                     )
                 })
                 .collect(),
+            deployments: deployments
+                .items()
+                .iter()
+                .map(|d| {
+                    (
+                        d.deployment_id().unwrap().to_owned(),
+                        d.deployment_status()
+                            .map(|s| s.as_str().to_owned())
+                            .unwrap_or_default(),
+                    )
+                })
+                .collect(),
+            endpoint: api.api_endpoint().unwrap_or_default().to_owned(),
         });
     }
 
@@ -555,9 +586,19 @@ fn assert_complete(s: &StageSnapshot, stage: &str, spec: &Spec) {
         vec![stage],
         "one stage named after the stage"
     );
-    let (auto_deploy, stage_tags) = &api.stages[stage];
-    assert!(auto_deploy, "the stage deploys itself");
+    let (auto_deploy, served, stage_tags) = &api.stages[stage];
+    assert!(
+        !auto_deploy,
+        "deployments are explicit, so their status is known"
+    );
     assert_eq!(stage_tags, &tags);
+    let served = served.as_ref().expect("the stage serves a deployment");
+    assert_eq!(
+        api.deployments.last(),
+        Some(&(served.clone(), "DEPLOYED".to_owned())),
+        "the stage serves the latest deployment, which was built: {:?}",
+        api.deployments
+    );
 
     let api_arn = format!("arn:aws:execute-api:{REGION}:{ACCOUNT}:{}", api.id);
     assert_eq!(
@@ -698,12 +739,35 @@ async fn first_deploy_creates_one_of_each_all_tagged_and_info_reports_it() {
         "state holds env names, never values:\n{state}"
     );
 
-    // The outputs match what exists.
+    // The outputs match what exists: the URL is the API's own endpoint (not one built here).
     let api_id = &stage.api().id;
     let outputs = run.json();
+    let endpoint = &stage.api().endpoint;
+    assert!(endpoint.starts_with("wss://"), "{endpoint}");
+    assert_eq!(outputs["url"], format!("{endpoint}/dev"));
     assert_eq!(
-        outputs["url"],
-        format!("wss://{api_id}.execute-api.{REGION}.amazonaws.com/dev")
+        outputs["managementEndpoint"],
+        format!("https://{}/dev", endpoint.trim_start_matches("wss://"))
+    );
+    assert_eq!(
+        stage.api().deployments.len(),
+        1,
+        "one deployment, made after the routes"
+    );
+    let writes = run.writes();
+    let last_route = writes
+        .iter()
+        .rposition(|w| w == "ApiGatewayV2.CreateRoute")
+        .unwrap();
+    let deployed = writes
+        .iter()
+        .position(|w| w == "ApiGatewayV2.CreateDeployment")
+        .unwrap();
+    assert!(last_route < deployed, "{writes:?}");
+    assert_eq!(
+        writes[deployed + 1],
+        "ApiGatewayV2.UpdateStage",
+        "{writes:?}"
     );
     assert_eq!(outputs["apiId"], *api_id);
     assert_eq!(outputs["stage"], "dev");
@@ -867,13 +931,25 @@ async fn a_route_added_or_removed_changes_only_that_route() {
     };
     project.write_manifest(&added);
     let run = project.deploy("dev");
-    assert_eq!(run.writes(), vec!["ApiGatewayV2.CreateRoute"]);
+    let redeployed = ["ApiGatewayV2.CreateDeployment", "ApiGatewayV2.UpdateStage"];
+    assert_eq!(
+        run.writes(),
+        [&["ApiGatewayV2.CreateRoute"][..], &redeployed].concat()
+    );
     let after_add = snapshot(aws, SERVICE, "dev").await;
     assert_complete(&after_add, "dev", &added);
+    assert_eq!(after_add.api().deployments.len(), 2, "a new deployment");
     let mut expected = before.clone();
     expected.apis[0]
         .routes
         .insert("chat".into(), after_add.api().routes["chat"].clone());
+    expected.apis[0].deployments = after_add.api().deployments.clone();
+    expected.apis[0].stages.get_mut("dev").unwrap().1 = after_add.api().stages["dev"].1.clone();
+    assert_ne!(
+        after_add.api().stages["dev"].1,
+        before.api().stages["dev"].1,
+        "the stage serves the new deployment"
+    );
     assert_eq!(
         after_add, expected,
         "the other routes keep their ids; nothing else changed"
@@ -885,17 +961,50 @@ async fn a_route_added_or_removed_changes_only_that_route() {
     };
     project.write_manifest(&removed);
     let run = project.deploy("dev");
-    assert_eq!(run.writes(), vec!["ApiGatewayV2.DeleteRoute"]);
+    assert_eq!(
+        run.writes(),
+        [&["ApiGatewayV2.DeleteRoute"][..], &redeployed].concat()
+    );
     let after_remove = snapshot(aws, SERVICE, "dev").await;
     assert_complete(&after_remove, "dev", &removed);
     let mut expected = after_add.clone();
     expected.apis[0].routes.remove("message");
+    expected.apis[0].deployments = after_remove.api().deployments.clone();
+    expected.apis[0].stages.get_mut("dev").unwrap().1 = after_remove.api().stages["dev"].1.clone();
     assert_eq!(after_remove, expected);
     assert_eq!(
         publish(aws, "dev").await,
         version,
         "the function was not touched"
     );
+}
+
+/// A stage made with auto-deploy (by an earlier version, or by hand) is switched to explicit
+/// deployments, and a stage whose deployment is gone is deployed again.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_auto_deploy_stage_is_converged_to_explicit_deployments() {
+    let project = Project::builder("autodeploy").deployed("dev").start();
+    let aws = &project.aws;
+    let api = snapshot(aws, SERVICE, "dev").await.api().id.clone();
+    aws.apigateway
+        .update_stage()
+        .api_id(&api)
+        .stage_name("dev")
+        .auto_deploy(true)
+        .send()
+        .await
+        .unwrap();
+
+    let run = project.deploy("dev");
+    assert_eq!(run.writes(), vec!["ApiGatewayV2.UpdateStage"]);
+    let after = snapshot(aws, SERVICE, "dev").await;
+    assert_complete(&after, "dev", &Spec::default());
+    assert_eq!(
+        after.api().deployments.len(),
+        1,
+        "the deployment still served"
+    );
+    assert_eq!(project.deploy("dev").writes(), Vec::<String>::new());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -1620,4 +1729,123 @@ async fn the_send_target_reaches_the_deployed_stage_and_its_registry() {
     .unwrap();
     assert_eq!(client.members("lobby").await.unwrap(), vec!["conn-1"]);
     assert_eq!(client.members("empty").await.unwrap(), Vec::<String>::new());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Permissions, enforced by moto.
+//
+// Once moto's initial unauthenticated calls are used up (`INITIAL_NO_AUTH_ACTION_COUNT`, reset
+// here through `/moto-api/reset-auth`), every request of every service is signed-checked and
+// authorized against the caller's IAM policies, as `{signing service}:{Operation}`. What that
+// proves, and what it cannot:
+// - IAM, Lambda and CloudWatch Logs actions are checked by their real names, so the table's rows
+//   for the calls socket makes are proven necessary and sufficient;
+// - API Gateway is checked as `apigateway:CreateRoute` etc., where AWS checks HTTP verbs
+//   (`apigateway:POST` on the resource): the policy below grants the calls each verb row lists,
+//   so the verb rows are proven only through that mapping;
+// - actions AWS checks on a call of another name are not checked at all: `iam:PassRole`
+//   (CreateFunction, UpdateFunctionConfiguration), `lambda:TagResource` and `iam:TagRole` (tags
+//   on create), `lambda:ListTags` (GetFunction's tags);
+// - resources are checked only for IAM roles; Lambda, API Gateway and Logs calls are authorized
+//   against `*`, so scoping a policy to the stage's ARNs is not proven.
+
+/// The table's policy as moto checks it, without `missing` if given.
+fn moto_policy(missing: Option<&str>) -> Value {
+    let mut actions = BTreeSet::new();
+    for permission in socket_deploy::permissions::PERMISSIONS {
+        if permission.action.starts_with("apigateway:") {
+            actions.extend(permission.calls.iter().map(|c| c.to_string()));
+        } else {
+            actions.insert(permission.action.to_owned());
+        }
+    }
+    if let Some(missing) = missing {
+        assert!(actions.remove(missing), "{missing} is in the table");
+    }
+    serde_json::json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Action": actions, "Resource": "*" }]
+    })
+}
+
+/// An IAM user holding exactly `policy`, and its access key.
+async fn user_with(aws: &Aws, name: &str, policy: &Value) -> (String, String) {
+    aws.iam.create_user().user_name(name).send().await.unwrap();
+    aws.iam
+        .put_user_policy()
+        .user_name(name)
+        .policy_name("socket-deploy")
+        .policy_document(policy.to_string())
+        .send()
+        .await
+        .unwrap();
+    let key = aws
+        .iam
+        .create_access_key()
+        .user_name(name)
+        .send()
+        .await
+        .unwrap();
+    let key = key.access_key().unwrap();
+    (
+        key.access_key_id().to_owned(),
+        key.secret_access_key().to_owned(),
+    )
+}
+
+fn use_key(project: &mut Project, (id, secret): &(String, String)) {
+    project
+        .env
+        .retain(|(k, _)| k != "AWS_ACCESS_KEY_ID" && k != "AWS_SECRET_ACCESS_KEY");
+    project.env.push(("AWS_ACCESS_KEY_ID".into(), id.clone()));
+    project
+        .env
+        .push(("AWS_SECRET_ACCESS_KEY".into(), secret.clone()));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn exactly_the_documented_permissions_deploy_and_remove_and_a_missing_one_is_named() {
+    let mut project = Project::builder("permissions").start();
+    let everything = user_with(&project.aws, "deployer", &moto_policy(None)).await;
+    let missing = "lambda:AddPermission";
+    let lacking = user_with(&project.aws, "lacking", &moto_policy(Some(missing))).await;
+    project.moto.enforce_auth();
+
+    use_key(&mut project, &lacking);
+    let zip = project.zip();
+    let denied = project
+        .run(&[
+            "deploy",
+            "--stage",
+            "prod",
+            "--package",
+            zip.to_str().unwrap(),
+        ])
+        .failure();
+    assert!(
+        denied.stderr.contains(&format!("lacks `{missing}`")),
+        "the help names the missing permission: {}",
+        denied.stderr
+    );
+    assert!(denied.stderr.contains("Permissions"), "{}", denied.stderr);
+
+    use_key(&mut project, &everything);
+    let deployed = project.deploy("dev");
+    assert!(deployed.json()["url"].is_string());
+    // Deploy again: the reads (and the converging prod deploy) need nothing more.
+    assert_eq!(project.deploy("dev").writes(), Vec::<String>::new());
+    project.deploy("prod");
+    project.run(&["info", "--stage", "dev", "--json"]).success();
+    project.moto.relax_auth();
+    assert_complete(
+        &snapshot(&project.aws, SERVICE, "dev").await,
+        "dev",
+        &Spec::default(),
+    );
+    project.moto.enforce_auth();
+    project.remove("dev");
+    project.remove("prod");
+    project.moto.relax_auth();
+    assert!(snapshot(&project.aws, SERVICE, "dev").await.is_empty());
+    assert!(snapshot(&project.aws, SERVICE, "prod").await.is_empty());
 }

@@ -1,8 +1,9 @@
 //! A local AWS for the deploy tests: `moto` in server mode on a free loopback port, one server
 //! per test (so tests run in parallel without seeing each other), and SDK clients pointed at it.
 //!
-//! moto is looked up in `target/moto-venv/bin/` first (where the README's test command installs
-//! it), then on `PATH`. Everything uses dummy credentials and never looks for real ones.
+//! moto is looked up in `target/moto-venv/` first (where the README's test command installs
+//! it), then with the `python3` on `PATH`; `moto_server.py` adds the API Gateway deployments
+//! moto does not implement. Everything uses dummy credentials and never looks for real ones.
 
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -21,16 +22,17 @@ pub struct Moto {
     pub port: u16,
 }
 
-/// `moto_server` from the venv under `target/`, else from `PATH`.
+/// moto's server with the deployments it lacks (`moto_server.py` beside this file), run by the
+/// venv's Python under `target/`, else by `python3` from `PATH`.
 fn moto_server() -> Command {
-    let venv = target_dir()
-        .join("moto-venv")
-        .join("bin")
-        .join("moto_server");
-    if venv.is_file() {
-        return Command::new(venv);
-    }
-    Command::new("moto_server")
+    let venv = target_dir().join("moto-venv").join("bin").join("python3");
+    let mut command = Command::new(if venv.is_file() {
+        venv.into_os_string()
+    } else {
+        "python3".into()
+    });
+    command.arg(crate::workspace::workspace_root().join("tests/support/moto_server.py"));
+    command
 }
 
 fn free_port() -> u16 {

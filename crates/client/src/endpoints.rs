@@ -1,9 +1,14 @@
 //! The AWS endpoints a service is reached at, by region (China's regions are in another DNS zone).
 
-/// `amazonaws.com`, or `amazonaws.com.cn` for `cn-*` regions.
-fn dns_suffix(region: &str) -> &'static str {
+/// The DNS suffix of the partition `region` is in: `amazonaws.com`, `amazonaws.com.cn` for
+/// `cn-*` regions, and the isolated partitions' own.
+pub fn dns_suffix(region: &str) -> &'static str {
     if region.starts_with("cn-") {
         "amazonaws.com.cn"
+    } else if region.starts_with("us-isob-") {
+        "sc2s.sgov.gov"
+    } else if region.starts_with("us-iso-") {
+        "c2s.ic.gov"
     } else {
         "amazonaws.com"
     }

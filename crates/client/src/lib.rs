@@ -48,7 +48,7 @@ pub use channel::{validate_channel, CHANNEL_RULE};
 pub use client::{Client, ClientConfig, ClientConfigError};
 pub use credentials::{Credentials, Signing};
 pub use dynamodb::{DynamoDb, DynamoDbError};
-pub use endpoints::{dynamodb_endpoint, management_endpoint};
+pub use endpoints::{dns_suffix, dynamodb_endpoint, management_endpoint};
 pub use management::{
     ConnectionIdentity, ConnectionInfo, Deliver, Frame, ManagementApi, SendError,
 };

@@ -26,6 +26,8 @@ pub(crate) struct Deployer<'a> {
     account: Option<Account>,
     role_arn: Option<String>,
     api_id: Option<String>,
+    /// The API's endpoint as AWS reported it (empty when it did not).
+    api_endpoint: String,
     function_arn: Option<String>,
     integration_id: Option<String>,
     routes: BTreeMap<String, String>,
@@ -35,6 +37,8 @@ pub(crate) struct Deployer<'a> {
     authorizer_id: Option<String>,
     /// The manifest's domain name as it exists (for its DNS target).
     domain: Option<DomainName>,
+    /// Whether this run has seen the function take updates (no earlier update in progress).
+    function_settled: bool,
 }
 
 impl<'a> Deployer<'a> {
@@ -58,12 +62,14 @@ impl<'a> Deployer<'a> {
             account: None,
             role_arn: None,
             api_id: None,
+            api_endpoint: String::new(),
             function_arn: None,
             integration_id: None,
             routes: BTreeMap::new(),
             code_sha256: None,
             authorizer_id: None,
             domain: None,
+            function_settled: false,
         }
     }
 
@@ -72,6 +78,11 @@ impl<'a> Deployer<'a> {
         self.account = observed.account();
         self.role_arn = observed.role.as_ref().map(|r| r.arn.clone());
         self.api_id = observed.api.as_ref().map(|a| a.id.clone());
+        self.api_endpoint = observed
+            .api
+            .as_ref()
+            .map(|a| a.endpoint.clone())
+            .unwrap_or_default();
         self.function_arn = observed.function.as_ref().map(|f| f.arn.clone());
         self.code_sha256 = observed.function.as_ref().map(|f| f.code_sha256.clone());
         self.authorizer_id = observed
@@ -136,6 +147,10 @@ impl<'a> Deployer<'a> {
     /// The manifest's domain name as it exists after the plan.
     pub(crate) fn domain(&self) -> Option<&DomainName> {
         self.domain.as_ref()
+    }
+
+    pub(crate) fn api_endpoint(&self) -> &str {
+        &self.api_endpoint
     }
 
     fn save(&mut self) -> Result<(), StateError> {
@@ -206,10 +221,17 @@ impl<'a> Deployer<'a> {
                 "AWSLambdaBasicExecutionRole".into()
             }
             (Resource::Api { .. }, Action::Create) => {
-                let id =
-                    apigateway::create_api(c, &names.api, &d.route_selection, &d.description, tags)
-                        .await?;
+                let api = apigateway::create_api(
+                    c,
+                    &names.api,
+                    &d.route_selection,
+                    &d.description,
+                    tags,
+                )
+                .await?;
+                let id = api.id;
                 self.api_id = Some(id.clone());
+                self.api_endpoint = api.endpoint;
                 self.routes.clear();
                 self.integration_id = None;
                 self.save()?;
@@ -253,7 +275,7 @@ impl<'a> Deployer<'a> {
                 let arn = lambda::create_function(
                     c,
                     &names.function,
-                    &d.settings(&role_arn, self.api_id.as_deref()),
+                    &d.settings(&role_arn, self.api_id.as_deref(), &self.api_endpoint),
                     d.architecture,
                     &self.code.zip,
                     tags,
@@ -267,18 +289,30 @@ impl<'a> Deployer<'a> {
                 self.function_arn = Some(arn);
                 self.code_sha256 = Some(self.code.code_sha256.clone());
                 self.save()?;
+                self.settle_function(step, "Create function", lambda::Moment::AfterChange)
+                    .await?;
                 format!("{} ({} KiB)", names.function, self.code.zip.len() / 1024)
             }
             (Resource::Function, Action::Update(fields)) => {
+                let label = "Update function configuration";
+                self.settle_function(step, label, lambda::Moment::BeforeUpdate)
+                    .await?;
                 let role_arn = self.role_arn.clone().unwrap_or_default();
-                let settings = d.settings(&role_arn, self.api_id.as_deref());
+                let settings = d.settings(&role_arn, self.api_id.as_deref(), &self.api_endpoint);
                 lambda::update_configuration(c, &names.function, &settings).await?;
+                self.settle_function(step, label, lambda::Moment::AfterChange)
+                    .await?;
                 fields.join(", ")
             }
             (Resource::FunctionCode, Action::Update(_)) => {
+                let label = "Update function code";
+                self.settle_function(step, label, lambda::Moment::BeforeUpdate)
+                    .await?;
                 lambda::update_code(c, &names.function, d.architecture, &self.code.zip).await?;
                 self.code_sha256 = Some(self.code.code_sha256.clone());
                 self.save()?;
+                self.settle_function(step, label, lambda::Moment::AfterChange)
+                    .await?;
                 format!("{} KiB uploaded", self.code.zip.len() / 1024)
             }
             (Resource::Integration { .. }, Action::Create) => {
@@ -327,11 +361,20 @@ impl<'a> Deployer<'a> {
                 self.state.api.get_or_insert_with(ApiState::default).stage =
                     Some(names.stage.clone());
                 self.save()?;
-                format!("{} (auto-deploy)", names.stage)
+                names.stage.clone()
             }
             (Resource::Stage, Action::Update(_)) => {
-                apigateway::enable_auto_deploy(c, self.api_id(), &names.stage).await?;
+                apigateway::disable_auto_deploy(c, self.api_id(), &names.stage).await?;
                 names.stage.clone()
+            }
+            (Resource::Deployment, Action::Create) => {
+                let api = self.api_id();
+                let description = format!("socket deploy of {} ({})", names.service, names.stage);
+                let created = apigateway::create_deployment(c, api, &description).await?;
+                let deployment = apigateway::wait_deployed(c, api, &names.stage, created).await?;
+                // Only a built deployment is served: a failed one leaves the stage as it was.
+                apigateway::point_stage(c, api, &names.stage, &deployment.id).await?;
+                deployment.id
             }
             (Resource::Permission, Action::Create | Action::Update(_)) => {
                 let source = format!("{}/*", self.account().api_arn(&names.region, self.api_id()));
@@ -506,6 +549,33 @@ impl<'a> Deployer<'a> {
             .as_ref()
             .map(|w| w.certificate.clone())
             .expect("a domain name is made only when the manifest has one")
+    }
+
+    /// Waits until the function takes an update: before this run's first update (an
+    /// interrupted deploy or a console edit may have left one in progress, and Lambda answers
+    /// ResourceConflictException meanwhile), and after each create or update.
+    async fn settle_function(
+        &mut self,
+        step: &socket_progress::Step,
+        label: &str,
+        moment: lambda::Moment,
+    ) -> Result<(), DeployError> {
+        if moment == lambda::Moment::BeforeUpdate && self.function_settled {
+            return Ok(());
+        }
+        let interval = lambda::READY_WAIT.interval;
+        lambda::wait_ready(
+            self.clients,
+            &self.desired.names.function,
+            moment,
+            |why, polls| {
+                let waited = interval * polls;
+                step.update(format!("{label} (waiting: {why}, {}s)", waited.as_secs()));
+            },
+        )
+        .await?;
+        self.function_settled = true;
+        Ok(())
     }
 
     fn target(&self) -> String {

@@ -121,9 +121,11 @@ pub async fn deploy(
     }
     deployer.apply(&plan).await?;
 
+    let host = crate::outputs::api_host(deployer.api_endpoint(), deployer.api_id(), &names.region);
     let outputs = Outputs {
         service: names.service.clone(),
-        url: crate::outputs::url(deployer.api_id(), &names.region, &names.stage),
+        url: crate::outputs::url(&host, &names.stage),
+        management_endpoint: crate::outputs::management_endpoint(&host, &names.stage),
         stage: names.stage.clone(),
         region: names.region.clone(),
         api_id: deployer.api_id().to_owned(),

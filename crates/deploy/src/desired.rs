@@ -110,16 +110,22 @@ impl Desired {
         }
     }
 
-    /// The function's configuration, running as `role_arn`, serving the API `api_id`: the
+    /// The function's configuration, running as `role_arn`, serving the API `api_id` (whose
+    /// reported `ApiEndpoint` is `api_endpoint`, empty if unknown): the
     /// runtime gets the API's own management endpoint (`SOCKET_MANAGEMENT_ENDPOINT`), so its
     /// sends never depend on the domain a client connected through (a custom domain has no
     /// `@connections`).
-    pub fn settings(&self, role_arn: &str, api_id: Option<&str>) -> FunctionSettings {
+    pub fn settings(
+        &self,
+        role_arn: &str,
+        api_id: Option<&str>,
+        api_endpoint: &str,
+    ) -> FunctionSettings {
         let mut env = self.env.clone();
         if let Some(api_id) = api_id {
             env.insert(
                 MANAGEMENT_ENDPOINT_ENV.to_owned(),
-                self.names.management_endpoint(api_id),
+                self.names.management_endpoint(api_id, api_endpoint),
             );
         }
         FunctionSettings {

@@ -95,9 +95,11 @@ pub async fn info(manifest: &Manifest, clients: &Clients) -> Result<Outputs, Inf
         }
         None => None,
     };
+    let host = outputs::api_host(&api.endpoint, &api.id, &names.region);
     Ok(Outputs {
         domain,
-        url: outputs::url(&api.id, &names.region, &names.stage),
+        url: outputs::url(&host, &names.stage),
+        management_endpoint: outputs::management_endpoint(&host, &names.stage),
         api_id: api.id.clone(),
         function_name: function.name.clone(),
         routes: outputs::ordered_routes(observed.routes.iter().map(|r| r.key.clone())),

@@ -17,6 +17,8 @@
 //! - [`info`] and [`remove`]: the other two commands over the same names and observation;
 //! - [`logs`]: `socket logs`, the function's log group read and followed.
 //! - [`send_target`]: where `socket send` reaches a deployed stage.
+//! - [`permissions`]: every IAM action the commands need (the README table, the AccessDenied help);
+//! - [`info`] and [`remove`]: the other two commands over the same names and observation.
 
 mod apply;
 pub mod authorizer;
@@ -31,6 +33,7 @@ pub mod logs;
 pub mod names;
 pub mod observe;
 pub mod outputs;
+pub mod permissions;
 pub mod plan;
 pub mod remove;
 pub mod send_target;

@@ -56,28 +56,16 @@ impl StageNames {
         ])
     }
 
-    /// `https://{apiId}.execute-api.{region}.{suffix}/{stage}`: the management API of the stage.
-    pub fn management_endpoint(&self, api_id: &str) -> String {
-        format!(
-            "https://{api_id}.execute-api.{}.{}/{}",
-            self.region,
-            dns_suffix(&self.region),
-            self.stage
-        )
+    /// The management API of the stage: on the host of the API's reported `ApiEndpoint`
+    /// (`https://{apiId}.execute-api.{region}.{suffix}/{stage}`).
+    pub fn management_endpoint(&self, api_id: &str, api_endpoint: &str) -> String {
+        let host = crate::outputs::api_host(api_endpoint, api_id, &self.region);
+        crate::outputs::management_endpoint(&host, &self.stage)
     }
 
     /// Whether a resource's tags say it belongs to this stage.
     pub fn owns(&self, tags: &BTreeMap<String, String>) -> bool {
         tags.get(TAG_SERVICE) == Some(&self.service) && tags.get(TAG_STAGE) == Some(&self.stage)
-    }
-}
-
-/// The DNS suffix of AWS endpoints in `region`: `amazonaws.com.cn` in China, else `amazonaws.com`.
-pub fn dns_suffix(region: &str) -> &'static str {
-    if region.starts_with("cn-") {
-        "amazonaws.com.cn"
-    } else {
-        "amazonaws.com"
     }
 }
 

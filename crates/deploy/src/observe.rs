@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 
-use crate::aws::apigateway::{self, Api, Integration, Route, Stage};
+use crate::aws::apigateway::{self, Api, Deployment, Integration, Route, Stage};
 use crate::aws::dynamodb::{self, Table};
 use crate::aws::iam::{self, Role};
 use crate::aws::lambda::{self, Function};
@@ -27,6 +27,8 @@ pub struct Observed {
     pub integrations: Vec<Integration>,
     pub routes: Vec<Route>,
     pub stage: Option<Stage>,
+    /// The deployment the stage serves, if it still exists.
+    pub deployment: Option<Deployment>,
     pub function: Option<Function>,
     pub permission_source: Option<String>,
     /// The function's log group (ours when the function's name is: Lambda may have made it).
@@ -95,20 +97,35 @@ pub async fn observe(
     let api = async {
         let mut apis = find_apis(clients, names, state).await?.into_iter();
         let Some(api) = apis.next() else {
-            return Ok::<_, AwsError>((None, Vec::new(), Vec::new(), Vec::new(), None));
+            return Ok::<_, AwsError>((None, Vec::new(), Vec::new(), Vec::new(), None, None));
         };
-        let (integrations, routes, stage) = tokio::try_join!(
+        let stage = async {
+            let stage = apigateway::get_stage(clients, &api.id, &names.stage).await?;
+            let deployment = match stage.as_ref().and_then(|s| s.deployment_id.as_deref()) {
+                Some(id) => apigateway::get_deployment(clients, &api.id, id).await?,
+                None => None,
+            };
+            Ok((stage, deployment))
+        };
+        let (integrations, routes, (stage, deployment)) = tokio::try_join!(
             apigateway::integrations(clients, &api.id),
             apigateway::routes(clients, &api.id),
-            apigateway::get_stage(clients, &api.id, &names.stage),
+            stage,
         )?;
-        Ok((Some(api), apis.collect(), integrations, routes, stage))
+        Ok((
+            Some(api),
+            apis.collect(),
+            integrations,
+            routes,
+            stage,
+            deployment,
+        ))
     };
     let log_group = logs::get_log_group(clients, &names.log_group);
     let (
         (role, basic, inline, registry_policy),
         (function, permission),
-        (api, duplicates, integrations, routes, stage),
+        (api, duplicates, integrations, routes, stage, deployment),
         log_group,
         table,
     ) = tokio::try_join!(
@@ -127,6 +144,7 @@ pub async fn observe(
         integrations,
         routes,
         stage,
+        deployment,
         permission_source: permission,
         log_group,
         api,

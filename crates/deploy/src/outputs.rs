@@ -12,6 +12,8 @@ use socket_progress::{format_duration, Reporter};
 pub struct Outputs {
     pub service: String,
     pub url: String,
+    /// Where to send `@connections` requests (`https://…/{stage}`).
+    pub management_endpoint: String,
     pub stage: String,
     pub region: String,
     pub api_id: String,
@@ -61,9 +63,31 @@ pub struct DomainOutputs {
     pub hosted_zone_id: Option<String>,
 }
 
-/// `wss://{apiId}.execute-api.{region}.amazonaws.com/{stage}`.
-pub fn url(api_id: &str, region: &str, stage: &str) -> String {
-    format!("wss://{api_id}.execute-api.{region}.amazonaws.com/{stage}")
+/// The API's host: from the `ApiEndpoint` AWS reported (`wss://abc.execute-api.….amazonaws.com`),
+/// else built with the region's partition DNS suffix.
+pub fn api_host(endpoint: &str, api_id: &str, region: &str) -> String {
+    let host = endpoint
+        .split_once("://")
+        .map_or(endpoint, |(_, rest)| rest)
+        .trim_end_matches('/');
+    if host.is_empty() {
+        format!(
+            "{api_id}.execute-api.{region}.{}",
+            socket_client::dns_suffix(region)
+        )
+    } else {
+        host.to_owned()
+    }
+}
+
+/// What clients connect to: `wss://{host}/{stage}`.
+pub fn url(host: &str, stage: &str) -> String {
+    format!("wss://{host}/{stage}")
+}
+
+/// The management API of the stage: `https://{host}/{stage}`.
+pub fn management_endpoint(host: &str, stage: &str) -> String {
+    format!("https://{host}/{stage}")
 }
 
 /// `$connect`, `$disconnect`, `$default`, then the custom routes alphabetically.
@@ -91,6 +115,7 @@ impl Outputs {
         let mut out = String::new();
         out.push_str("\n  socket › outputs:\n");
         out.push_str(&format!("  url:  {}\n", self.url));
+        out.push_str(&format!("  management:  {}\n", self.management_endpoint));
         if let Some(domain) = &self.domain {
             out.push_str(&format!("  domain:  {}\n", domain.url));
             let target = domain.dns_target.as_deref().unwrap_or("(not reported yet)");
@@ -153,9 +178,11 @@ mod tests {
     use super::*;
 
     fn outputs() -> Outputs {
+        let host = api_host("", "abc123", "us-east-1");
         Outputs {
             service: "echo".into(),
-            url: url("abc123", "us-east-1", "prod"),
+            url: url(&host, "prod"),
+            management_endpoint: management_endpoint(&host, "prod"),
             stage: "prod".into(),
             region: "us-east-1".into(),
             api_id: "abc123".into(),
@@ -231,6 +258,40 @@ mod tests {
             "d-abc123.execute-api.us-east-1.amazonaws.com"
         );
         assert_eq!(json["domain"]["hostedZoneId"], "Z1UJRXOUMOOFQ8");
+    }
+
+    #[test]
+    fn urls_come_from_the_api_endpoint_else_the_partition() {
+        let aws = api_host(
+            "wss://abc123.execute-api.eu-west-1.amazonaws.com",
+            "abc123",
+            "eu-west-1",
+        );
+        assert_eq!(
+            url(&aws, "dev"),
+            "wss://abc123.execute-api.eu-west-1.amazonaws.com/dev"
+        );
+        assert_eq!(
+            management_endpoint(&aws, "dev"),
+            "https://abc123.execute-api.eu-west-1.amazonaws.com/dev"
+        );
+        let china = api_host("", "abc123", "cn-north-1");
+        assert_eq!(
+            url(&china, "prod"),
+            "wss://abc123.execute-api.cn-north-1.amazonaws.com.cn/prod"
+        );
+        assert_eq!(
+            api_host(
+                "wss://abc123.execute-api.cn-northwest-1.amazonaws.com.cn/",
+                "abc123",
+                "cn-northwest-1"
+            ),
+            "abc123.execute-api.cn-northwest-1.amazonaws.com.cn"
+        );
+        assert_eq!(
+            api_host("", "abc123", "cn-northwest-1"),
+            "abc123.execute-api.cn-northwest-1.amazonaws.com.cn"
+        );
     }
 
     #[test]

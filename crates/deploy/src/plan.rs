@@ -40,8 +40,10 @@ pub enum Resource {
         key: String,
         id: Option<String>,
     },
-    /// The API's stage, deployed automatically on every change.
+    /// The API's stage.
     Stage,
+    /// A deployment of the routes and integrations as they are, served by the stage.
+    Deployment,
     /// The permission that lets API Gateway invoke the function.
     Permission,
     /// The connection registry's DynamoDB table (`connections:`).
@@ -272,7 +274,9 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
                 .map(|a| a.role_arn(&names.role))
                 .unwrap_or_default();
             let api_id = observed.api.as_ref().map(|a| a.id.as_str());
-            let fields = function.differences(&desired.settings(&role_arn, api_id));
+            let api_endpoint = observed.api.as_ref().map_or("", |a| a.endpoint.as_str());
+            let settings = desired.settings(&role_arn, api_id, api_endpoint);
+            let fields = function.differences(&settings);
             if !fields.is_empty() {
                 plan.push(Change::update(Resource::Function, fields));
             }
@@ -341,10 +345,23 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
 
     match &observed.stage {
         None => plan.push(Change::create(Resource::Stage)),
-        Some(stage) if !stage.auto_deploy => {
+        Some(stage) if stage.auto_deploy => {
             plan.push(Change::update(Resource::Stage, vec!["auto_deploy"]))
         }
         Some(_) => {}
+    }
+    // The stage serves a deployment, a snapshot: anything it is made of that changed needs a
+    // new one, and so does a stage whose deployment is missing or failed.
+    let stage_deployment = observed
+        .stage
+        .as_ref()
+        .and_then(|s| s.deployment_id.as_ref());
+    let serving = observed
+        .deployment
+        .as_ref()
+        .is_some_and(|d| d.is_deployed() && Some(&d.id) == stage_deployment);
+    if !serving || plan.iter().any(Change::changes_what_is_served) {
+        plan.push(Change::create(Resource::Deployment));
     }
 
     match (&observed.function, &observed.permission_source, &api_arn) {
@@ -369,6 +386,18 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     plan
 }
 
+impl Change {
+    /// Whether the change alters what a deployment snapshots: the API's settings, its
+    /// integrations and routes (an authorizer would too). Deleting a duplicate API does not.
+    fn changes_what_is_served(&self) -> bool {
+        match self.resource {
+            Resource::Api { .. } => self.action != Action::Delete,
+            Resource::Integration { .. } | Resource::Route { .. } => true,
+            _ => false,
+        }
+    }
+}
+
 impl fmt::Display for Resource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -384,6 +413,7 @@ impl fmt::Display for Resource {
             Resource::Integration { id: None } => write!(f, "integration"),
             Resource::Route { key, .. } => write!(f, "route {key}"),
             Resource::Stage => write!(f, "stage"),
+            Resource::Deployment => write!(f, "deployment"),
             Resource::Permission => write!(f, "invoke permission"),
             Resource::RegistryTable => write!(f, "connection registry table"),
             Resource::RegistryTtl => write!(f, "registry TTL"),
@@ -443,7 +473,8 @@ impl fmt::Display for Change {
             }
             (Resource::Route { key, .. }, Delete) => write!(f, "delete route {key}"),
             (Resource::Stage, Create) => write!(f, "create stage"),
-            (Resource::Stage, Update(_)) => write!(f, "enable stage auto-deploy"),
+            (Resource::Stage, Update(_)) => write!(f, "switch the stage to explicit deployments"),
+            (Resource::Deployment, Create) => write!(f, "deploy the stage"),
             (Resource::Permission, Create) => {
                 write!(f, "allow API Gateway to invoke the function")
             }

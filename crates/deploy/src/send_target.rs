@@ -66,10 +66,7 @@ pub async fn resolve(manifest: &Manifest) -> miette::Result<SendTarget> {
             stage: names.stage.clone(),
             region: names.region.clone(),
         })?;
-    let management_endpoint = match &api.endpoint {
-        Some(endpoint) => https_endpoint(endpoint, &names.stage),
-        None => socket_client::management_endpoint(&api.id, &names.region, &names.stage),
-    };
+    let management_endpoint = names.management_endpoint(&api.id, &api.endpoint);
     let dynamodb_endpoint = std::env::var(DYNAMODB_ENDPOINT_ENV)
         .ok()
         .filter(|url| !url.is_empty())
@@ -103,37 +100,4 @@ async fn static_credentials(
         secret_access_key: keys.secret_access_key().to_owned(),
         session_token: keys.session_token().map(str::to_owned),
     })
-}
-
-/// The management API of a stage from the API's `ApiEndpoint` (`wss://host`): `https://host/{stage}`.
-fn https_endpoint(api_endpoint: &str, stage: &str) -> String {
-    let host = api_endpoint
-        .split_once("://")
-        .map_or(api_endpoint, |(_, rest)| rest)
-        .trim_end_matches('/');
-    format!("https://{host}/{stage}")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_management_endpoint_is_the_api_endpoint_over_https() {
-        assert_eq!(
-            https_endpoint("wss://abc123.execute-api.eu-west-1.amazonaws.com", "dev"),
-            "https://abc123.execute-api.eu-west-1.amazonaws.com/dev"
-        );
-        assert_eq!(
-            https_endpoint(
-                "wss://abc123.execute-api.cn-north-1.amazonaws.com.cn/",
-                "prod"
-            ),
-            "https://abc123.execute-api.cn-north-1.amazonaws.com.cn/prod"
-        );
-        assert_eq!(
-            https_endpoint("abc123.execute-api.us-east-1.amazonaws.com", "dev"),
-            "https://abc123.execute-api.us-east-1.amazonaws.com/dev"
-        );
-    }
 }

@@ -1,11 +1,16 @@
 //! The WebSocket API: the API itself, its one `AWS_PROXY` integration to the function, its
-//! routes and its auto-deployed stage.
+//! routes, its stage and the deployments the stage serves.
+//!
+//! The stage serves explicit deployments ([`super::apigateway_deployment`]), not auto-deploy.
 
 use std::collections::BTreeMap;
 use std::future::Future;
 
 use aws_sdk_apigatewayv2::types::{IntegrationType, ProtocolType};
 
+pub use super::apigateway_deployment::{
+    create_deployment, get_deployment, wait_deployed, Deployment,
+};
 use super::{AwsError, Clients, SdkResultExt};
 
 #[derive(Clone, Debug)]
@@ -14,11 +19,11 @@ pub struct Api {
     pub name: String,
     pub route_selection: String,
     pub description: String,
-    /// `ApiEndpoint`: `wss://{id}.execute-api.{region}.amazonaws.com` (the DNS zone of the region).
-    pub endpoint: Option<String>,
     pub tags: BTreeMap<String, String>,
     /// Creation time in seconds since the epoch (used to keep the oldest of duplicates).
     pub created: i64,
+    /// `wss://{id}.execute-api.{region}.amazonaws.com` as AWS reports it (empty if it did not).
+    pub endpoint: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +47,8 @@ pub struct Route {
 pub struct Stage {
     pub name: String,
     pub auto_deploy: bool,
+    /// The deployment the stage serves.
+    pub deployment_id: Option<String>,
 }
 
 fn tags_of(tags: Option<&std::collections::HashMap<String, String>>) -> BTreeMap<String, String> {
@@ -81,9 +88,9 @@ macro_rules! api_from {
                 .unwrap_or_default()
                 .to_owned(),
             description: $api.description().unwrap_or_default().to_owned(),
-            endpoint: $api.api_endpoint().map(str::to_owned),
             tags: tags_of($api.tags()),
             created: $api.created_date().map(|d| d.secs()).unwrap_or_default(),
+            endpoint: $api.api_endpoint().unwrap_or_default().to_owned(),
         }
     };
 }
@@ -131,7 +138,7 @@ pub async fn create_api(
     route_selection: &str,
     description: &str,
     tags: &BTreeMap<String, String>,
-) -> Result<String, AwsError> {
+) -> Result<Api, AwsError> {
     let out = clients
         .apigateway
         .create_api()
@@ -143,7 +150,7 @@ pub async fn create_api(
         .send()
         .await
         .aws("apigateway:CreateApi", clients)?;
-    Ok(out.api_id().unwrap_or_default().to_owned())
+    Ok(api_from!(out, ""))
 }
 
 pub async fn update_api(
@@ -343,10 +350,14 @@ pub async fn get_stage(
     Ok(out.map(|s| Stage {
         name: s.stage_name().unwrap_or(name).to_owned(),
         auto_deploy: s.auto_deploy().unwrap_or(false),
+        deployment_id: s
+            .deployment_id()
+            .filter(|d| !d.is_empty())
+            .map(str::to_owned),
     }))
 }
 
-/// A stage that redeploys itself on every change, so no CreateDeployment is ever needed.
+/// A stage that serves the deployments `socket` points it at (no auto-deploy).
 pub async fn create_stage(
     clients: &Clients,
     api: &str,
@@ -358,7 +369,7 @@ pub async fn create_stage(
         .create_stage()
         .api_id(api)
         .stage_name(name)
-        .auto_deploy(true)
+        .auto_deploy(false)
         .set_tags(Some(tags.clone().into_iter().collect()))
         .send()
         .await
@@ -366,13 +377,33 @@ pub async fn create_stage(
     Ok(())
 }
 
-pub async fn enable_auto_deploy(clients: &Clients, api: &str, name: &str) -> Result<(), AwsError> {
+/// Turns auto-deploy off on a stage made with it, so deployments are `socket`'s to check.
+pub async fn disable_auto_deploy(clients: &Clients, api: &str, name: &str) -> Result<(), AwsError> {
     clients
         .apigateway
         .update_stage()
         .api_id(api)
         .stage_name(name)
-        .auto_deploy(true)
+        .auto_deploy(false)
+        .send()
+        .await
+        .aws("apigateway:UpdateStage", clients)?;
+    Ok(())
+}
+
+/// Makes the stage serve `deployment`.
+pub async fn point_stage(
+    clients: &Clients,
+    api: &str,
+    name: &str,
+    deployment: &str,
+) -> Result<(), AwsError> {
+    clients
+        .apigateway
+        .update_stage()
+        .api_id(api)
+        .stage_name(name)
+        .deployment_id(deployment)
         .send()
         .await
         .aws("apigateway:UpdateStage", clients)?;

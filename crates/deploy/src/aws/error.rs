@@ -51,25 +51,22 @@ pub enum AwsError {
     },
 
     #[error("access denied: {operation} ({message})")]
-    #[diagnostic(
-        code(socket::aws::access_denied),
-        help(
-            "the AWS identity in use lacks a permission socket needs. Grant it the actions listed \
-             in the README (\"Permissions\"): IAM roles, Lambda functions, API Gateway, CloudWatch \
-             Logs, DynamoDB; then run the command again: it continues where it stopped"
-        )
-    )]
+    #[diagnostic(code(socket::aws::access_denied))]
     AccessDenied {
         operation: &'static str,
         message: String,
+        /// Names the missing permission ([`access_denied_help`]).
+        #[help]
+        help: String,
     },
 
     #[error("AWS kept throttling requests ({operation}: {message})")]
     #[diagnostic(
         code(socket::aws::throttled),
         help(
-            "the SDK already retried with backoff; wait a minute and run the command again: it \
-             continues where it stopped"
+            "too many requests in this account and region (other tools or deploys share the \
+             limit); the SDK already retried with backoff. Wait a minute and run the command \
+             again: it continues where it stopped"
         )
     )]
     Throttled {
@@ -92,10 +89,68 @@ pub enum AwsError {
 
     #[error("AWS is still applying an earlier change ({operation}: {message})")]
     #[diagnostic(
+        code(socket::aws::busy),
+        help(
+            "an update of this resource is in progress (an earlier deploy, or an edit in the \
+             console); wait until it finishes (seconds to a minute) and run the command again"
+        )
+    )]
+    Busy {
+        operation: &'static str,
+        message: String,
+    },
+
+    #[error("the request conflicts with what exists ({operation}: {message})")]
+    #[diagnostic(
         code(socket::aws::conflict),
-        help("wait a few seconds and run the command again")
+        help(
+            "something else (another tool, or a change in the console) made or changed this \
+             stage's resources since socket read them; run the command again: it reads what \
+             exists now. If it persists, look at the resource named above in the AWS console"
+        )
     )]
     Conflict {
+        operation: &'static str,
+        message: String,
+    },
+
+    #[error("an AWS quota was reached ({operation}: {message})")]
+    #[diagnostic(
+        code(socket::aws::limit),
+        help(
+            "delete resources this account no longer uses (`socket remove --stage S` for old \
+             stages), or ask for a higher quota in the Service Quotas console; then run the \
+             command again"
+        )
+    )]
+    LimitExceeded {
+        operation: &'static str,
+        message: String,
+    },
+
+    #[error("AWS rejected the request as invalid ({operation}: {message})")]
+    #[diagnostic(
+        code(socket::aws::rejected),
+        help(
+            "check the manifest value the message names (memory 128-10240 MB, timeout at most \
+             900 s, env at most 4 KB, route names); if the manifest is right, this is a bug in \
+             socket: report it with the output of SOCKET_LOG=debug"
+        )
+    )]
+    Rejected {
+        operation: &'static str,
+        message: String,
+    },
+
+    #[error("AWS failed internally ({operation}: {message})")]
+    #[diagnostic(
+        code(socket::aws::service),
+        help(
+            "an error on AWS's side, usually brief (see the AWS Health Dashboard); the command \
+             is safe to repeat: run it again in a minute"
+        )
+    )]
+    ServiceError {
         operation: &'static str,
         message: String,
     },
@@ -127,6 +182,30 @@ pub enum AwsError {
         help("look at the resource in the AWS console; then run the command again")
     )]
     NotReady { what: String },
+
+    #[error("Lambda could not apply the last update of function {name}: {reason}")]
+    #[diagnostic(
+        code(socket::aws::function_failed),
+        help(
+            "fix the cause Lambda names (the role, the code or the configuration), then run \
+             `socket deploy` again: it updates the function anew"
+        )
+    )]
+    FunctionFailed { name: String, reason: String },
+
+    #[error("API Gateway could not deploy API {api} to stage {stage}: {message}")]
+    #[diagnostic(
+        code(socket::aws::deployment_failed),
+        help(
+            "the stage still serves its previous deployment; fix the cause API Gateway names \
+             (a route or integration), then run `socket deploy` again"
+        )
+    )]
+    DeploymentFailed {
+        api: String,
+        stage: String,
+        message: String,
+    },
 }
 
 /// Error codes that mean "does not exist" in the services `socket` uses.
@@ -155,20 +234,66 @@ const ACCESS_DENIED: &[&str] = &[
     "Forbidden",
 ];
 
+/// Rate limits (the SDK has retried already).
 const THROTTLED: &[&str] = &[
     "Throttling",
     "ThrottlingException",
     "TooManyRequestsException",
     "RequestLimitExceeded",
-    "LimitExceededException",
 ];
 
-const CONFLICT: &[&str] = &[
+/// A change of the same resource is still in progress: Lambda's "An update is in progress"
+/// (ResourceConflictException that is not about a name taken), IAM's concurrent modification.
+const BUSY: &[&str] = &[
     "ResourceConflictException",
-    "ConflictException",
+    "ResourceNotReadyException",
+    "ConcurrentModification",
     "ConcurrentModificationException",
     // DynamoDB: the table is being created, updated or deleted.
     "ResourceInUseException",
+];
+
+/// The request contradicts what exists: API Gateway's ConflictException (a route key that
+/// exists), IAM's EntityAlreadyExists and DeleteConflict.
+const CONFLICT: &[&str] = &[
+    "ConflictException",
+    "EntityAlreadyExists",
+    "EntityAlreadyExistsException",
+    "ResourceInUseException",
+    "DeleteConflict",
+    "DeleteConflictException",
+];
+
+/// Account quotas (not rates): IAM's LimitExceeded, Lambda's code storage.
+const LIMIT: &[&str] = &[
+    "LimitExceeded",
+    "LimitExceededException",
+    "CodeStorageExceededException",
+    "ServiceQuotaExceededException",
+];
+
+const REJECTED: &[&str] = &[
+    "BadRequestException",
+    "ValidationException",
+    "ValidationError",
+    "InvalidParameterValueException",
+    "InvalidParameterException",
+    "InvalidRequestContentException",
+    "InvalidInput",
+    "MalformedPolicyDocument",
+    "MalformedPolicyDocumentException",
+    "RequestTooLargeException",
+];
+
+const SERVICE: &[&str] = &[
+    "ServiceException",
+    "ServiceFailure",
+    "ServiceUnavailable",
+    "ServiceUnavailableException",
+    "InternalFailure",
+    "InternalServerError",
+    "InternalServerException",
+    "InternalError",
 ];
 
 /// Whether a failed call means the resource does not exist.
@@ -218,6 +343,29 @@ where
     Some((code, message))
 }
 
+/// What to grant: the action AWS's message names, else the actions the table lists for the
+/// call; and where the whole list is.
+pub fn access_denied_help(operation: &str, message: &str) -> String {
+    let named = crate::permissions::action_in_message(message).map(|a| vec![a]);
+    let missing = named.unwrap_or_else(|| crate::permissions::actions_for(operation));
+    let grant = match missing.as_slice() {
+        [] => "the permission this call needs".to_owned(),
+        [one] => format!("`{one}`"),
+        many => format!(
+            "one of {}",
+            many.iter()
+                .map(|a| format!("`{a}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    format!(
+        "the AWS identity in use lacks {grant}. Grant it every action in the README's \
+         \"Permissions\" table (crates/deploy/src/permissions.rs), then run the command again: \
+         it continues where it stopped"
+    )
+}
+
 fn xml_element(body: &str, name: &str) -> Option<String> {
     let start = body.find(&format!("<{name}>"))? + name.len() + 2;
     let end = body[start..].find(&format!("</{name}>"))? + start;
@@ -241,16 +389,32 @@ where
     let chain = DisplayErrorContext(&err).to_string();
     if let Some((code, message)) = service_error(&err) {
         let is = |list: &[&str]| list.contains(&code.as_str());
+        // Lambda answers ResourceConflictException both for "in progress" and for a name or
+        // statement id that exists.
+        let taken = message.contains("already exist");
         return if is(BAD_CREDENTIALS) {
             AwsError::BadCredentials { operation, message }
         } else if is(ACCESS_DENIED) {
-            AwsError::AccessDenied { operation, message }
+            let help = access_denied_help(operation, &message);
+            AwsError::AccessDenied {
+                operation,
+                message,
+                help,
+            }
         } else if is(THROTTLED) {
             AwsError::Throttled { operation, message }
         } else if is(NOT_FOUND) {
             AwsError::Vanished { operation, message }
-        } else if is(CONFLICT) {
+        } else if is(CONFLICT) || (is(BUSY) && taken) {
             AwsError::Conflict { operation, message }
+        } else if is(BUSY) {
+            AwsError::Busy { operation, message }
+        } else if is(LIMIT) {
+            AwsError::LimitExceeded { operation, message }
+        } else if is(REJECTED) {
+            AwsError::Rejected { operation, message }
+        } else if is(SERVICE) || code.starts_with("HTTP5") {
+            AwsError::ServiceError { operation, message }
         } else {
             AwsError::Failed {
                 operation,
@@ -333,88 +497,4 @@ where
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    type Response = HttpResponse;
-
-    fn response(status: u16, body: &str) -> Response {
-        let status = aws_smithy_runtime_api::http::StatusCode::try_from(status).unwrap();
-        HttpResponse::new(status, body.to_owned().into())
-    }
-
-    /// A service error as the SDK returns it; `code: None` when it could not parse the body.
-    fn error(
-        code: Option<&str>,
-        status: u16,
-        body: &str,
-    ) -> SdkError<aws_sdk_iam::operation::get_role::GetRoleError, Response> {
-        let mut meta = aws_sdk_iam::error::ErrorMetadata::builder();
-        if let Some(code) = code {
-            meta = meta.code(code).message("from the SDK");
-        }
-        let err = aws_sdk_iam::operation::get_role::GetRoleError::generic(meta.build());
-        SdkError::service_error(err, response(status, body))
-    }
-
-    #[test]
-    fn service_errors_are_classified_by_code() {
-        let classify = |e| classify("iam:GetRole", "AWS region us-east-1", e);
-        assert!(matches!(
-            classify(error(Some("AccessDenied"), 403, "")),
-            AwsError::AccessDenied { .. }
-        ));
-        assert!(matches!(
-            classify(error(Some("AccessDeniedException"), 403, "")),
-            AwsError::AccessDenied { .. }
-        ));
-        assert!(matches!(
-            classify(error(Some("InvalidClientTokenId"), 403, "")),
-            AwsError::BadCredentials { .. }
-        ));
-        assert!(matches!(
-            classify(error(Some("ThrottlingException"), 400, "")),
-            AwsError::Throttled { .. }
-        ));
-        assert!(matches!(
-            classify(error(Some("NoSuchEntity"), 404, "")),
-            AwsError::Vanished { .. }
-        ));
-        assert!(matches!(
-            classify(error(Some("ResourceConflictException"), 409, "")),
-            AwsError::Conflict { .. }
-        ));
-        assert!(is_not_found(&error(
-            Some("ResourceNotFoundException"),
-            404,
-            ""
-        )));
-        assert!(!is_not_found(&error(Some("AccessDenied"), 403, "")));
-    }
-
-    #[test]
-    fn unparsed_error_bodies_are_read_for_their_code() {
-        let classify = |e| classify("lambda:GetFunction", "AWS region us-east-1", e);
-        // Another protocol's XML (as some local AWS implementations and proxies answer).
-        let xml = "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>no</Message></Error></Errors></ErrorResponse>";
-        match classify(error(None, 403, xml)) {
-            AwsError::AccessDenied { message, .. } => assert_eq!(message, "no"),
-            other => panic!("{other:?}"),
-        }
-        let json =
-            r#"{"__type": "com.amazon.coral#UnrecognizedClientException", "message": "bad key"}"#;
-        assert!(matches!(
-            classify(error(None, 403, json)),
-            AwsError::BadCredentials { .. }
-        ));
-        assert!(matches!(
-            classify(error(None, 429, "")),
-            AwsError::Throttled { .. }
-        ));
-        assert!(matches!(
-            classify(error(None, 403, "")),
-            AwsError::AccessDenied { .. }
-        ));
-        assert!(is_not_found(&error(None, 404, "")));
-    }
-}
+mod tests;

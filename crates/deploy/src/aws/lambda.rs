@@ -4,24 +4,20 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{
     Architecture as LambdaArchitecture, Environment, FunctionCode, Runtime,
 };
-use aws_smithy_runtime_api::client::waiters::error::WaiterError;
 use serde_json::Value;
 
-use super::{classify, AwsError, Clients, SdkResultExt};
+pub use super::lambda_readiness::{wait_ready, Moment, READY_WAIT};
+use super::{AwsError, Clients, SdkResultExt};
 use socket_manifest::Architecture;
 
 pub const RUNTIME: &str = "provided.al2023";
 pub const HANDLER: &str = "bootstrap";
 /// The statement id of the API Gateway permission on every function `socket` creates.
 pub const PERMISSION_ID: &str = "socket-apigateway-invoke";
-
-/// How long to wait for a function to become active or finish an update.
-const READY_WAIT: Duration = Duration::from_secs(300);
 
 /// The configuration `socket` manages on a function.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -191,7 +187,6 @@ pub async fn create_function(
             Err(err) => return Err(err),
         }
     };
-    wait_active(clients, name).await?;
     Ok(arn)
 }
 
@@ -214,7 +209,7 @@ pub async fn update_configuration(
         .send()
         .await
         .aws("lambda:UpdateFunctionConfiguration", clients)?;
-    wait_updated(clients, name).await
+    Ok(())
 }
 
 pub async fn update_code(
@@ -232,47 +227,7 @@ pub async fn update_code(
         .send()
         .await
         .aws("lambda:UpdateFunctionCode", clients)?;
-    wait_updated(clients, name).await
-}
-
-async fn wait_active(clients: &Clients, name: &str) -> Result<(), AwsError> {
-    let result = clients
-        .lambda
-        .wait_until_function_active_v2()
-        .function_name(name)
-        .wait(READY_WAIT)
-        .await;
-    waiter_result(clients, "lambda:GetFunction", name, result.map(|_| ()))
-}
-
-async fn wait_updated(clients: &Clients, name: &str) -> Result<(), AwsError> {
-    let result = clients
-        .lambda
-        .wait_until_function_updated_v2()
-        .function_name(name)
-        .wait(READY_WAIT)
-        .await;
-    waiter_result(clients, "lambda:GetFunction", name, result.map(|_| ()))
-}
-
-fn waiter_result<O, E>(
-    clients: &Clients,
-    operation: &'static str,
-    name: &str,
-    result: Result<(), WaiterError<O, E>>,
-) -> Result<(), AwsError>
-where
-    E: aws_sdk_lambda::error::ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-{
-    match result {
-        Ok(()) => Ok(()),
-        Err(WaiterError::OperationFailed(failed)) => {
-            Err(classify(operation, &clients.target(), failed.into_error()))
-        }
-        Err(_) => Err(AwsError::NotReady {
-            what: format!("Lambda function {name}"),
-        }),
-    }
+    Ok(())
 }
 
 pub async fn delete_function(clients: &Clients, name: &str) -> Result<bool, AwsError> {

@@ -6,12 +6,14 @@
 
 pub mod apigateway;
 pub mod authorizer;
+pub mod apigateway_deployment;
 pub mod call_log;
 pub mod domain;
 pub mod dynamodb;
 pub mod error;
 pub mod iam;
 pub mod lambda;
+pub mod lambda_readiness;
 pub mod logs;
 
 use aws_config::SdkConfig;

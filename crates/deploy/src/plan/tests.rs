@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::aws::apigateway::{Api, Integration, Route, Stage};
+use crate::aws::apigateway::{Api, Deployment, Integration, Route, Stage};
 use crate::aws::dynamodb::Table;
 use crate::aws::iam::Role;
 use crate::aws::lambda::{self, Function};
@@ -92,9 +92,9 @@ fn converged(d: &Desired) -> Observed {
             name: names.api.clone(),
             route_selection: d.route_selection.clone(),
             description: String::new(),
-            endpoint: None,
             tags: names.tags(),
             created: 0,
+            endpoint: String::new(),
         }),
         duplicate_apis: vec![],
         integrations: vec![Integration {
@@ -116,14 +116,20 @@ fn converged(d: &Desired) -> Observed {
             .collect(),
         stage: Some(Stage {
             name: "dev".into(),
-            auto_deploy: true,
+            auto_deploy: false,
+            deployment_id: Some("dep1".into()),
+        }),
+        deployment: Some(Deployment {
+            id: "dep1".into(),
+            status: "DEPLOYED".into(),
+            message: String::new(),
         }),
         function: Some(Function {
             name: names.function.clone(),
             arn: account.function_arn(&names.region, &names.function),
             runtime: lambda::RUNTIME.into(),
             handler: lambda::HANDLER.into(),
-            settings: d.settings(&account.role_arn(&names.role), Some("api1")),
+            settings: d.settings(&account.role_arn(&names.role), Some("api1"), ""),
             architecture: Some(Architecture::Arm64),
             code_sha256: d.code_sha256.clone(),
             tags: names.tags(),
@@ -168,7 +174,57 @@ fn nothing_exists_so_everything_is_created_once() {
     assert!(pos(Resource::LogGroup) < pos(Resource::Function));
     assert!(pos(Resource::Api { id: None }) < pos(Resource::ManageConnectionsPolicy));
     assert!(pos(Resource::Integration { id: None }) < pos(route("message", None)));
-    assert!(pos(Resource::Stage) < pos(Resource::Permission));
+    assert!(pos(Resource::Stage) < pos(Resource::Deployment));
+    assert!(pos(route("message", None)) < pos(Resource::Deployment));
+}
+
+#[test]
+fn the_stage_is_redeployed_when_what_it_serves_changes_and_only_then() {
+    let d = desired();
+    let deploys = |observed: &Observed, d: &Desired| {
+        plan(d, observed)
+            .iter()
+            .filter(|c| c.resource == Resource::Deployment)
+            .count()
+    };
+    assert_eq!(deploys(&converged(&d), &d), 0);
+    // Code and configuration are not part of a deployment.
+    let mut code = d.clone();
+    code.code_sha256 = "new=".into();
+    code.memory = 1024;
+    assert_eq!(deploys(&converged(&d), &code), 0);
+    // A route, the API's route selection, an integration.
+    let mut routes = d.clone();
+    routes.routes.insert("chat".into());
+    assert_eq!(deploys(&converged(&d), &routes), 1);
+    let mut api = d.clone();
+    api.route_selection = "$request.body.action".into();
+    assert_eq!(deploys(&converged(&d), &api), 1);
+    let mut integration = converged(&d);
+    integration.integrations[0].uri = "arn:aws:apigateway:elsewhere".into();
+    assert_eq!(deploys(&integration, &d), 1);
+    // A stage that serves nothing, a deployment that failed or vanished.
+    let mut none = converged(&d);
+    none.stage.as_mut().unwrap().deployment_id = None;
+    none.deployment = None;
+    assert_eq!(deploys(&none, &d), 1);
+    let mut failed = converged(&d);
+    failed.deployment.as_mut().unwrap().status = "FAILED".into();
+    assert_eq!(deploys(&failed, &d), 1);
+    let mut vanished = converged(&d);
+    vanished.deployment = None;
+    assert_eq!(deploys(&vanished, &d), 1);
+}
+
+#[test]
+fn an_auto_deploy_stage_is_switched_to_explicit_deployments() {
+    let d = desired();
+    let mut observed = converged(&d);
+    observed.stage.as_mut().unwrap().auto_deploy = true;
+    assert_eq!(
+        plan(&d, &observed).changes(),
+        [Change::update(Resource::Stage, vec!["auto_deploy"])]
+    );
 }
 
 #[test]
@@ -203,6 +259,7 @@ fn each_difference_plans_only_its_change() {
         [
             Change::delete(route("message", Some("r3"))),
             Change::create(route("chat", None)),
+            Change::create(Resource::Deployment),
         ]
     );
 
@@ -282,6 +339,7 @@ fn duplicates_are_removed_and_routes_deduplicated() {
                 id: Some("api2".into())
             }),
             Change::delete(route("message", Some("r9"))),
+            Change::create(Resource::Deployment),
         ]
     );
     assert!(plan.deletes(&route("message", Some("r9"))));
