@@ -221,14 +221,9 @@ impl<'a> Deployer<'a> {
                 "AWSLambdaBasicExecutionRole".into()
             }
             (Resource::Api { .. }, Action::Create) => {
-                let api = apigateway::create_api(
-                    c,
-                    &names.api,
-                    &d.route_selection,
-                    &d.description,
-                    tags,
-                )
-                .await?;
+                let api =
+                    apigateway::create_api(c, &names.api, &d.route_selection, &d.description, tags)
+                        .await?;
                 let id = api.id;
                 self.api_id = Some(id.clone());
                 self.api_endpoint = api.endpoint;

@@ -318,7 +318,10 @@ mod tests {
                     .any(|s| quoted.starts_with(s))
                     && quoted[quoted.find(':').unwrap() + 1..]
                         .starts_with(|c: char| c.is_ascii_uppercase());
-                if is_call && !GRANTED_TO_THE_FUNCTION.contains(&quoted) && actions_for(quoted).is_empty() {
+                if is_call
+                    && !GRANTED_TO_THE_FUNCTION.contains(&quoted)
+                    && actions_for(quoted).is_empty()
+                {
                     missing.push(quoted.to_owned());
                 }
             }

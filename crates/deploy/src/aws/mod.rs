@@ -5,8 +5,8 @@
 //! a failed call) so the commands never see SDK types.
 
 pub mod apigateway;
-pub mod authorizer;
 pub mod apigateway_deployment;
+pub mod authorizer;
 pub mod call_log;
 pub mod domain;
 pub mod dynamodb;
