@@ -35,6 +35,15 @@ impl ManifestArgs {
     }
 }
 
+/// The arguments of the commands that read a deployed stage and nothing else (`info`, `remove`).
+#[derive(clap::Args, Clone, Debug)]
+pub struct StageArgs {
+    #[command(flatten)]
+    pub manifest: ManifestArgs,
+    #[command(flatten)]
+    pub output: OutputArgs,
+}
+
 /// `--json` and `-v`, shared by the commands that talk to AWS (`deploy`, `info`, `remove`).
 #[derive(Args, Clone, Debug)]
 pub struct OutputArgs {

@@ -5,9 +5,8 @@
 //! it), then with the `python3` on `PATH`; `moto_server.py` adds the API Gateway deployments
 //! moto does not implement. Everything uses dummy credentials and never looks for real ones.
 
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::TcpStream;
+use std::process::Command;
 
 use crate::workspace::target_dir;
 
@@ -18,7 +17,8 @@ pub const ACCESS_KEY: &str = "testing";
 pub const SECRET_KEY: &str = "testing";
 
 pub struct Moto {
-    child: Child,
+    /// The server process, killed on drop.
+    _server: socket_client::conformance::Moto,
     pub port: u16,
 }
 
@@ -32,54 +32,19 @@ fn moto_server() -> Command {
         "python3".into()
     });
     command.arg(crate::workspace::workspace_root().join("tests/support/moto_server.py"));
+    // AWS's managed policies loaded: the role attaches one.
+    command.env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true");
     command
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free loopback port")
-        .port()
-}
-
 impl Moto {
-    /// Starts moto with AWS's managed policies loaded (the role attaches one) and waits until it
-    /// answers.
+    /// Starts moto and waits until it answers.
     pub fn start() -> Moto {
-        for _ in 0..3 {
-            let port = free_port();
-            let child = moto_server()
-                .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-                .env("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect(
-                    "moto_server: install it with `python3 -m venv target/moto-venv && \
-                     target/moto-venv/bin/pip install 'moto[server]'` (the README's test command does)",
-                );
-            let mut moto = Moto { child, port };
-            if moto.wait_ready(Duration::from_secs(60)) {
-                return moto;
-            }
-            // Lost the port to another process between choosing and binding it: try another.
+        let server = socket_client::conformance::Moto::start_with(moto_server);
+        Moto {
+            port: server.port(),
+            _server: server,
         }
-        panic!("moto_server did not start");
-    }
-
-    fn wait_ready(&mut self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return false;
-            }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        false
     }
 
     pub fn endpoint(&self) -> String {
@@ -130,13 +95,6 @@ impl Moto {
     /// Back to accepting anything.
     pub fn relax_auth(&self) {
         http_post(self.port, "/moto-api/reset-auth", "inf");
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -1,14 +1,7 @@
 //! `socket remove`.
 
-use crate::args::{block_on, ManifestArgs, OutputArgs};
-
-#[derive(clap::Args, Clone, Debug)]
-pub struct Args {
-    #[command(flatten)]
-    manifest: ManifestArgs,
-    #[command(flatten)]
-    output: OutputArgs,
-}
+use crate::args::block_on;
+pub use crate::args::StageArgs as Args;
 
 pub fn run(args: Args) -> miette::Result<()> {
     let options = socket_deploy::remove::RemoveOptions {

@@ -5,17 +5,17 @@
 //! The same calls can be answered by an in-memory [`MemoryTables`] (handler unit tests).
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::{Method, Request, Uri};
 use serde_json::Value;
 
 use crate::backoff;
 use crate::credentials::{non_empty_env, Credentials, Signing};
 use crate::endpoints::dynamodb_endpoint;
-use crate::management_http::{client, error_chain};
+use crate::https;
 use crate::memory_tables::MemoryTables;
 use crate::sigv4;
 
@@ -23,8 +23,6 @@ use crate::sigv4;
 const SERVICE: &str = "dynamodb";
 const CONTENT_TYPE: &str = "application/x-amz-json-1.0";
 const TARGET_PREFIX: &str = "DynamoDB_20120810.";
-/// A call that takes longer is reported as a transport error (and retried).
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 /// The error codes that mean "slow down": retried with backoff.
 const THROTTLING_CODES: &[&str] = &[
     "ProvisionedThroughputExceededException",
@@ -246,26 +244,7 @@ impl HttpEndpoint {
             endpoint: self.endpoint.clone(),
             message,
         };
-        let exchange = async {
-            let http = client().map_err(|error| transport_error(error.to_string()))?;
-            let response = http
-                .request(request)
-                .await
-                .map_err(|error| transport_error(error_chain(&error)))?;
-            let status = response.status().as_u16();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .map_err(|error| transport_error(error_chain(&error)))?
-                .to_bytes();
-            Ok::<_, DynamoDbError>((status, body))
-        };
-        let (status, answer) = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
-            .await
-            .map_err(|_| {
-                transport_error(format!("no answer within {}s", REQUEST_TIMEOUT.as_secs()))
-            })??;
+        let (status, answer) = https::exchange(request).await.map_err(transport_error)?;
         if !(200..300).contains(&status) {
             return Err(DynamoDbError::from_answer(operation, status, &answer));
         }

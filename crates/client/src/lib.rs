@@ -33,6 +33,7 @@ mod client;
 mod credentials;
 mod dynamodb;
 mod endpoints;
+mod https;
 mod management;
 mod management_http;
 mod memory_tables;

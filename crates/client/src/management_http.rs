@@ -1,33 +1,24 @@
-//! The production management API client: SigV4-signed (see `sigv4`) HTTP/1 requests over rustls.
+//! The production management API client: SigV4-signed (see `sigv4`) requests over the shared
+//! HTTPS client (see `https`).
 //!
-//! The client is built on the first call, so `connect`/`disconnect` handlers that never send pay
-//! nothing at cold start. Credentials and region come from the caller's [`Signing`], settled once
+//! Credentials and region come from the caller's [`Signing`], settled once
 //! (in a function: the runtime's configuration, read at start-up from Lambda's
 //! `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`, `AWS_REGION`).
 
-use std::sync::OnceLock;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
+use http_body_util::Full;
 use hyper::{Method, Request, Uri};
-use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use socket_protocol::percent::encode_segment;
 
 use crate::credentials::Signing;
+use crate::https;
 use crate::management::{ConnectionInfo, Frame, SendError};
 use crate::sigv4;
 
 /// The signing name of the API Gateway management API.
 const SERVICE: &str = "execute-api";
-
-/// A management call that takes longer than this is reported as a transport error rather than
-/// letting it eat the function's whole timeout.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
-
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
 
 pub(crate) async fn post(
     signing: &Signing,
@@ -113,25 +104,7 @@ async fn call(
         url: url.clone(),
         message,
     };
-    let exchange = async {
-        let response = client()?
-            .request(request)
-            .await
-            .map_err(|error| transport_error(error_chain(&error)))?;
-        let status = response.status().as_u16();
-        let body = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|error| transport_error(error_chain(&error)))?
-            .to_bytes();
-        Ok::<_, SendError>((status, body))
-    };
-    let (status, body) = tokio::time::timeout(REQUEST_TIMEOUT, exchange)
-        .await
-        .map_err(|_| {
-            transport_error(format!("no answer within {}s", REQUEST_TIMEOUT.as_secs()))
-        })??;
+    let (status, body) = https::exchange(request).await.map_err(transport_error)?;
     match status {
         200..=299 => Ok(body),
         410 => Err(SendError::Gone {
@@ -144,34 +117,6 @@ async fn call(
             message: String::from_utf8_lossy(&body).trim().to_string(),
         }),
     }
-}
-
-pub(crate) fn client() -> Result<&'static HttpsClient, SendError> {
-    static CLIENT: OnceLock<HttpsClient> = OnceLock::new();
-    if let Some(client) = CLIENT.get() {
-        return Ok(client);
-    }
-    let mut tcp = HttpConnector::new();
-    tcp.enforce_http(false); // TLS is layered on top by the HTTPS connector
-                             // Without TCP_NODELAY a request reusing a pooled connection can wait ~40 ms for a delayed ACK.
-    tcp.set_nodelay(true);
-    tcp.set_connect_timeout(Some(Duration::from_secs(5)));
-    // An explicit provider: works whichever rustls crypto features the rest of the build enables.
-    let https = hyper_rustls::HttpsConnectorBuilder::new()
-        .with_provider_and_webpki_roots(rustls::crypto::ring::default_provider())
-        .map_err(|error| SendError::Transport {
-            url: String::new(),
-            message: format!("TLS setup failed: {error}"),
-        })?
-        .https_or_http()
-        .enable_http1()
-        .wrap_connector(tcp);
-    // A short idle timeout: Lambda freezes the process between invocations, and a pooled
-    // connection the server closed meanwhile would fail the next send.
-    let client = Client::builder(TokioExecutor::new())
-        .pool_idle_timeout(Duration::from_secs(20))
-        .build(https);
-    Ok(CLIENT.get_or_init(|| client))
 }
 
 fn signed_request(
@@ -266,17 +211,6 @@ fn static_method_name(method: &Method) -> &'static str {
 }
 
 /// An error and its causes on one line (hyper's top-level messages alone say little).
-pub(crate) fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        message.push_str(": ");
-        message.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    message
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,23 +20,30 @@ impl Moto {
             .map(PathBuf::from)
             .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
         let venv = target.join("moto-venv/bin/moto_server");
+        Moto::start_with(|| {
+            Command::new(if venv.is_file() {
+                venv.clone()
+            } else {
+                PathBuf::from("moto_server")
+            })
+        })
+    }
+
+    /// Starts the moto server `server` makes (with `-H 127.0.0.1 -p {port}` appended) on a free
+    /// loopback port, and waits until it answers.
+    pub fn start_with(server: impl Fn() -> Command) -> Moto {
         for _ in 0..3 {
             let port = TcpListener::bind("127.0.0.1:0")
                 .and_then(|listener| listener.local_addr())
                 .expect("a free loopback port")
                 .port();
-            let program = if venv.is_file() {
-                venv.clone()
-            } else {
-                PathBuf::from("moto_server")
-            };
-            let child = Command::new(program)
+            let child = server()
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .expect("moto_server: install it with `python3 -m venv target/moto-venv && target/moto-venv/bin/pip install 'moto[server]'`");
+                .expect("moto_server: install it with `python3 -m venv target/moto-venv && target/moto-venv/bin/pip install 'moto[server]'` (the README's test command does)");
             let mut moto = Moto { child, port };
             if moto.ready(Duration::from_secs(60)) {
                 return moto;
@@ -44,6 +51,11 @@ impl Moto {
             // Lost the port between choosing and binding it: try another.
         }
         panic!("moto_server did not start");
+    }
+
+    /// The loopback port it listens on.
+    pub fn port(&self) -> u16 {
+        self.port
     }
 
     fn ready(&mut self, timeout: Duration) -> bool {
