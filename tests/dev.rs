@@ -459,9 +459,11 @@ async fn one_worker_delivers_a_connections_messages_in_order() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_hundred_connections_echo_fifty_messages_each() {
+async fn two_hundred_connections_echo_twenty_messages_each() {
     const CONNECTIONS: usize = 200;
-    const MESSAGES: usize = 50;
+    // Every message is queued at once: more would wait past API Gateway's 29 s integration
+    // timeout on a loaded 2-core machine (they would time out there too, as they should).
+    const MESSAGES: usize = 20;
     // A generous function timeout: this test is about nothing lost or crossed, on a busy machine.
     let dev = SocketDev::echo(&["--workers", "4", "--timeout", "20"]);
     let started = Instant::now();
