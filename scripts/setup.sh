@@ -5,7 +5,8 @@
 #     (arm64 builds with C code),
 #     chromium (the browser test of examples/echo)
 #   - Rust targets: x86_64-unknown-linux-musl, aarch64-unknown-linux-musl
-#   - moto[server], the local AWS implementation the deploy tests run against, in target/moto-venv
+#   - moto[server], the local AWS implementation the deploy tests run against, and jsonschema +
+#     PyYAML (the schema test's validator), in target/moto-venv
 #   - Zig and cargo-zigbuild (PyPI: ziglang, cargo-zigbuild) in target/zig-venv, for the test that
 #     packages without C cross compilers (cli/tests/zig.rs)
 set -euo pipefail
@@ -36,10 +37,10 @@ if command -v rustup >/dev/null; then
 fi
 
 venv=target/moto-venv
-if [ ! -x "$venv/bin/moto_server" ]; then
-  echo "setup: installing moto[server] into $venv"
+if [ ! -x "$venv/bin/moto_server" ] || ! "$venv/bin/python3" -c 'import jsonschema, yaml' 2>/dev/null; then
+  echo "setup: installing moto[server], jsonschema and PyYAML into $venv"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]'
+  "$venv/bin/pip" install --quiet --disable-pip-version-check 'moto[server]' jsonschema pyyaml
 fi
 venv=target/zig-venv
 if [ ! -x "$venv/bin/cargo-zigbuild" ]; then

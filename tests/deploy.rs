@@ -1414,6 +1414,7 @@ async fn dry_run_on_a_fresh_stage_lists_the_creates_and_makes_nothing() {
             "route $disconnect",
             "route message",
             "stage",
+            "deployment",
             "invoke permission",
         ]
     );
@@ -1438,7 +1439,7 @@ async fn dry_run_on_a_fresh_stage_lists_the_creates_and_makes_nothing() {
         "{}",
         human.stdout
     );
-    assert!(human.stdout.contains("13 changes"), "{}", human.stdout);
+    assert!(human.stdout.contains("14 changes"), "{}", human.stdout);
     assert_eq!(inventory(aws).await.apis, 0);
 }
 
@@ -1477,6 +1478,7 @@ async fn dry_run_names_exactly_what_a_changed_manifest_changes() {
             ),
             ("function code".into(), "update".into(), fields(&["code"])),
             ("route chat".into(), "create".into(), vec![]),
+            ("deployment".into(), "create".into(), vec![]),
         ]
     );
     assert_eq!(
@@ -1511,7 +1513,9 @@ async fn dry_run_names_exactly_what_a_changed_manifest_changes() {
         vec![
             "Lambda.UpdateFunctionConfiguration",
             "Lambda.UpdateFunctionCode",
-            "ApiGatewayV2.CreateRoute"
+            "ApiGatewayV2.CreateRoute",
+            "ApiGatewayV2.CreateDeployment",
+            "ApiGatewayV2.UpdateStage"
         ]
     );
     assert_eq!(planned(&project.dry_run("dev")), vec![]);

@@ -24,6 +24,10 @@ pub struct ManifestArgs {
     /// AWS region (default: `region` in the manifest, else `us-east-1`).
     #[arg(long, short = 'r', global = true)]
     pub region: Option<String>,
+    /// AWS profile (in ~/.aws/config and ~/.aws/credentials) to use instead of any access keys
+    /// in the environment or the stage's env file (default: AWS_PROFILE, else the keys).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub profile: Option<String>,
 }
 
 impl ManifestArgs {
@@ -31,6 +35,7 @@ impl ManifestArgs {
         Overrides {
             stage: self.stage.clone(),
             region: self.region.clone(),
+            profile: self.profile.clone(),
         }
     }
 }

@@ -132,6 +132,32 @@ fn profile_named_in_the_env_file_is_used_from_aws_config() {
 }
 
 #[test]
+fn the_profile_flag_wins_over_keys_from_the_file_the_environment_and_aws_profile() {
+    let dir = project(&[
+        (".env", &format!("{DEV}AWS_PROFILE=prod-account\n")),
+        (
+            "home/.aws/credentials",
+            "[prod-account]\naws_access_key_id = AKIAPROFILEKEYPRF5\naws_secret_access_key = p\n\n[ci]\naws_access_key_id = AKIACIPROFILEKEY06\naws_secret_access_key = c\n",
+        ),
+    ]);
+    let keys = [
+        ("AWS_ACCESS_KEY_ID", "AKIAPROCESSKEYPRC3"),
+        ("AWS_SECRET_ACCESS_KEY", "process-secret"),
+    ];
+    let out = stdout(&socket(dir.path(), &["--profile", "ci"], &keys));
+    assert!(out.contains("key id:    AKIA…EY06"), "{out}");
+    assert!(out.contains("AWS default chain"), "{out}");
+    // Without the flag, the keys are used as before.
+    let out = stdout(&socket(dir.path(), &[], &keys));
+    assert!(out.contains("key id:    AKIA…PRC3"), "{out}");
+    // A profile that does not exist is named in the error.
+    let missing = socket(dir.path(), &["--profile", "nope"], &[]);
+    assert!(!missing.status.success());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert!(stderr.contains("profile `nope` (--profile)"), "{stderr}");
+}
+
+#[test]
 fn endpoint_url_comes_from_the_file_or_the_environment() {
     let dir = project(&[(
         ".env",

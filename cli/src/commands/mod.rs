@@ -10,6 +10,7 @@ mod logs;
 mod package;
 mod plan;
 mod remove;
+mod schema;
 mod send;
 
 use clap::{Parser, Subcommand};
@@ -125,6 +126,11 @@ pub enum Command {
         after_help = "Install:\n  bash:        socket completions bash > ~/.local/share/bash-completion/completions/socket\n  zsh:         socket completions zsh > ~/.zfunc/_socket   (with fpath+=~/.zfunc before compinit)\n  fish:        socket completions fish > ~/.config/fish/completions/socket.fish\n  PowerShell:  socket completions powershell >> $PROFILE"
     )]
     Completions(completions::Args),
+    /// Print the JSON Schema of serverless.yml (editors complete and check keys with it).
+    #[command(
+        after_help = "Use:\n  socket schema > serverless.schema.json\n  then first line of serverless.yml:  # yaml-language-server: $schema=./serverless.schema.json\n(`socket init` writes both.)"
+    )]
+    Schema(schema::Args),
 }
 
 /// Runs one command.
@@ -141,5 +147,6 @@ pub fn run(command: Command) -> miette::Result<()> {
         Command::Credentials(args) => credentials::run(args),
         Command::Init(args) => init::run(args),
         Command::Completions(args) => completions::run(args),
+        Command::Schema(args) => schema::run(args),
     }
 }

@@ -102,8 +102,10 @@ pub async fn load_with_env(
 
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(manifest.region.clone()));
-    let key = env.get("AWS_ACCESS_KEY_ID");
-    let secret = env.get("AWS_SECRET_ACCESS_KEY");
+    // `--profile` is the user's explicit choice: it wins over keys from anywhere.
+    let keys = |name| env.get(name).filter(|_| manifest.profile.is_none());
+    let key = keys("AWS_ACCESS_KEY_ID");
+    let secret = keys("AWS_SECRET_ACCESS_KEY");
     let source = match (key, secret) {
         (Some(key), Some(secret)) => {
             let from_file = [
@@ -142,7 +144,7 @@ pub async fn load_with_env(
             })
         }
         (None, None) => {
-            if let Some(profile) = env.get("AWS_PROFILE") {
+            if let Some(profile) = profile_of(manifest, &env) {
                 loader = loader.profile_name(profile);
             }
             CredentialSource::DefaultChain
@@ -168,7 +170,7 @@ pub async fn load_with_env(
         return Err(CredentialsError::NotFound {
             stage: manifest.stage.clone(),
             env_file: file_name.clone(),
-            looked: looked_at(&env),
+            looked: looked_at(manifest, &env),
             detail,
         });
     }
@@ -187,7 +189,15 @@ fn chain_message(e: &dyn std::error::Error) -> String {
     parts.join(": ")
 }
 
-fn looked_at(env: &StageEnv) -> String {
+/// The profile to use: `--profile`, else `AWS_PROFILE`.
+fn profile_of<'a>(manifest: &'a Manifest, env: &'a StageEnv) -> Option<&'a str> {
+    manifest
+        .profile
+        .as_deref()
+        .or_else(|| env.get("AWS_PROFILE"))
+}
+
+fn looked_at(manifest: &Manifest, env: &StageEnv) -> String {
     let file = if env.file_found {
         let names: Vec<&str> = env.file_names().filter(|n| n.starts_with("AWS_")).collect();
         if names.is_empty() {
@@ -198,7 +208,12 @@ fn looked_at(env: &StageEnv) -> String {
     } else {
         format!("{} (not found)", env.file.display())
     };
-    let profile = env.get("AWS_PROFILE").unwrap_or("default");
+    if let Some(profile) = &manifest.profile {
+        return format!(
+            "    - profile `{profile}` (--profile) in ~/.aws/credentials and ~/.aws/config (incl. SSO, credential_process)"
+        );
+    }
+    let profile = profile_of(manifest, env).unwrap_or("default");
     [
         file,
         "environment: AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY (not set)".to_string(),

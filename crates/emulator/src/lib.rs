@@ -142,6 +142,7 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
         &Overrides {
             stage: options.stage.clone(),
             region: options.region.clone(),
+            ..Overrides::default()
         },
     )?;
     for warning in manifest.warnings() {

@@ -15,6 +15,13 @@ pub struct Template {
     files: &'static [(&'static str, &'static str)],
 }
 
+/// The manifest's JSON Schema, which the first line of every template's `serverless.yml` names
+/// for editors (`# yaml-language-server: $schema=./serverless.schema.json`).
+const SCHEMA_FILE: (&str, &str) = (
+    "serverless.schema.json",
+    include_str!("../../manifest/serverless.schema.json"),
+);
+
 pub const TEMPLATES: &[Template] = &[
     Template {
         name: "echo",
@@ -44,6 +51,7 @@ pub const TEMPLATES: &[Template] = &[
                 "README.md",
                 include_str!("../../../templates/echo/README.md"),
             ),
+            SCHEMA_FILE,
         ],
     },
     Template {
@@ -80,6 +88,7 @@ pub const TEMPLATES: &[Template] = &[
                 "README.md",
                 include_str!("../../../templates/chat/README.md"),
             ),
+            SCHEMA_FILE,
         ],
     },
 ];

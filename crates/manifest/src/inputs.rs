@@ -65,7 +65,7 @@ pub struct Connections {
     pub ttl: Option<u32>,
 }
 
-const CONNECTION_KEYS: &[Key<Connections>] = &[
+pub(crate) const CONNECTION_KEYS: &[Key<Connections>] = &[
     Key::new("enabled", |c, f| {
         if let Some(enabled) = f.scalar("true or false", checks::flag)? {
             c.enabled = enabled;

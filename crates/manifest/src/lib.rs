@@ -26,6 +26,8 @@ pub enum Architecture {
 pub struct Overrides {
     pub stage: Option<String>,
     pub region: Option<String>,
+    /// `--profile`: the AWS profile to use, over any keys in the environment or the env file.
+    pub profile: Option<String>,
 }
 
 /// A manifest resolved for one stage: variables substituted, defaults applied, validated.
@@ -42,6 +44,8 @@ pub struct Manifest {
     pub default_stage: String,
     pub description: Option<String>,
     pub region: String,
+    /// The AWS profile `--profile` named: used over any access keys (else `AWS_PROFILE` applies).
+    pub profile: Option<String>,
     /// MB, 128..=10240.
     pub memory: u32,
     /// Seconds, 1..=900.
@@ -88,6 +92,7 @@ mod load;
 mod located;
 pub mod names;
 mod read;
+mod schema;
 pub mod stage_env;
 mod variables;
 mod yaml;
@@ -95,6 +100,7 @@ mod yaml;
 pub use authorizer::Authorizer;
 pub use domain::Domain;
 pub use error::ManifestError;
+pub use schema::SCHEMA;
 pub use stage_env::{env_file_for, process_env, StageEnv};
 
 use std::path::Path;

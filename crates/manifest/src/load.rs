@@ -224,6 +224,7 @@ pub(crate) fn load(
         default_stage,
         description: inputs.description,
         region,
+        profile: overrides.profile.clone(),
         memory: inputs.memory.unwrap_or(DEFAULT_MEMORY),
         timeout: inputs.timeout.unwrap_or(DEFAULT_TIMEOUT),
         architecture: inputs.architecture.unwrap_or(Architecture::Arm64),

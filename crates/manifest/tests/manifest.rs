@@ -37,7 +37,7 @@ impl Project {
         self.write("serverless.yml", manifest);
         let overrides = Overrides {
             stage: stage.map(str::to_string),
-            region: None,
+            ..Overrides::default()
         };
         let env: BTreeMap<String, String> = env
             .iter()
@@ -120,6 +120,7 @@ fn repository_example_loads_for_each_stage() {
         &Overrides {
             stage: Some("prod".into()),
             region: Some("eu-central-1".into()),
+            ..Overrides::default()
         },
         BTreeMap::new(),
     )
@@ -431,8 +432,8 @@ fn region_precedence_is_flag_then_manifest_then_environment_then_default() {
     let flagged = Manifest::load_with_env(
         &p.path(),
         &Overrides {
-            stage: None,
             region: Some("us-west-2".into()),
+            ..Overrides::default()
         },
         BTreeMap::new(),
     )
