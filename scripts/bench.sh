@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Runs the benchmarks of BENCHMARKS.md and prints their figures.
 #
-#   scripts/bench.sh                   everything: echo, hold, runtime, zip, deploy
+#   scripts/bench.sh                   everything: echo, hold, runtime, zip, deploy, broadcast, chat
 #   scripts/bench.sh echo runtime      only some parts
 #
 # Environment: REPEATS (echo runs per server and load, default 3), ECHO_TIME_LIMIT (seconds a slow
-# server gets per echo run, default 60), HOLD (connections to hold, default 10000),
+# server gets per echo run, default 60), HOLD (connections to hold, default 10000), BROADCAST
+# (members of the broadcast channel, default 10000),
 # INVOCATIONS (runtime, default 10000), COLD_STARTS (default 50).
 #
 # It first builds what it measures (release `socket` and `socket-bench`, the Lambda builds of
@@ -19,15 +20,16 @@ root=$(pwd)
 out=$root/target/bench
 results=$out/results.jsonl
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(echo hold runtime zip deploy)
+[ ${#parts[@]} -gt 0 ] || parts=(echo hold runtime zip deploy broadcast chat)
 wants() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
 REPEATS=${REPEATS:-3}
 ECHO_TIME_LIMIT=${ECHO_TIME_LIMIT:-60}
 HOLD=${HOLD:-10000}
+BROADCAST=${BROADCAST:-10000}
 INVOCATIONS=${INVOCATIONS:-10000}
 COLD_STARTS=${COLD_STARTS:-50}
-export REPEATS ECHO_TIME_LIMIT HOLD INVOCATIONS COLD_STARTS
+export REPEATS ECHO_TIME_LIMIT HOLD BROADCAST INVOCATIONS COLD_STARTS
 
 # Dummy credentials and no telemetry, update checks or metadata lookups, for every peer and SDK.
 export AWS_ACCESS_KEY_ID=AKIDBENCHMARK AWS_SECRET_ACCESS_KEY=benchmark-secret AWS_REGION=us-east-1 \
@@ -51,7 +53,19 @@ prepare() {
   if wants echo || wants hold; then bash scripts/bench-peers.sh; fi
   echo "bench: building socket and socket-bench (release)"
   cargo build --release -p socket-cli -p socket-bench
-  if wants runtime || wants zip || wants deploy; then
+  if wants chat; then
+    # The chat example's Lambda packages, made the same way as the echo example's below.
+    for arch in x86_64 aarch64; do
+      local manifest_arch=$arch dir=$out/chat-$arch
+      [ "$arch" = aarch64 ] && manifest_arch=arm64
+      mkdir -p "$dir"
+      sed -e "s/^\( *architecture:\).*/\1 $manifest_arch/" examples/chat/serverless.yml >"$dir/serverless.yml"
+      printf '    code: %s\n' "$root/examples/chat" >>"$dir/serverless.yml"
+      echo "bench: socket package (examples/chat, $arch)"
+      "$socket" package -c "$dir/serverless.yml"
+    done
+  fi
+  if wants runtime || wants zip || wants deploy || wants chat; then
     for arch in x86_64 aarch64; do
       local manifest_arch=$arch dir=$out/echo-$arch
       [ "$arch" = aarch64 ] && manifest_arch=arm64
@@ -236,6 +250,37 @@ measure() {
     "$bench" zip --binary "$arm/bare-echo" --label bare-echo --arch arm64 --record "$results"
   fi
   if wants deploy; then measure_deploy; fi
+  if wants broadcast; then measure_broadcast; fi
+  if wants chat; then measure_chat; fi
+}
+
+measure_broadcast() {
+  # socket dev on the chat example, alone on the machine; its open-file limit is this shell's.
+  : >"$out/socket-dev-chat.log"
+  setsid "$socket" dev -c examples/chat/serverless.yml --port 0 --no-watch >"$out/socket-dev-chat.log" 2>&1 &
+  local pid=$!
+  pids+=("$pid")
+  wait_for "$out/socket-dev-chat.log" 'ws://127.0.0.1:[0-9]*/' 900
+  local url
+  url=$(grep -o 'ws://127.0.0.1:[0-9]*/[A-Za-z0-9_-]*' "$out/socket-dev-chat.log" | head -1)
+  "$bench" broadcast --url "$url" --connections "$BROADCAST" --pid "$pid" --record "$results" || true
+  stop "$pid"
+}
+
+measure_chat() {
+  # The chat example against the echo example: zip size, and cold start with the registry on
+  # (the table's name set, as `socket deploy` sets it; nothing is called before the first event).
+  local arch
+  for arch in x86_64 aarch64; do
+    local label=$arch
+    [ "$arch" = aarch64 ] && label=arm64
+    "$bench" zip --zip "$out/chat-$arch/.socket/dev/bootstrap.zip" --label "chat (socket package)" --arch "$label" --record "$results"
+    "$bench" zip --zip "$out/echo-$arch/.socket/dev/bootstrap.zip" --label "echo (socket package)" --arch "$label" --record "$results"
+  done
+  "$bench" runtime --binary "$out/chat-x86_64/.socket/dev/bootstrap" --label chat \
+    --baseline "$out/echo-x86_64/.socket/dev/bootstrap" --baseline-label echo \
+    --env SOCKET_REGISTRY_TABLE=chat-dev-connections --env SOCKET_REGISTRY_ENDPOINT=http://127.0.0.1:9/@dynamodb \
+    --invocations 10 --rounds 1 --cold-starts "$COLD_STARTS" --log-dir "$out/logs" --record "$results"
 }
 
 measure_deploy() {
@@ -277,7 +322,7 @@ measure_deploy() {
 if [ "${1:-}" = --in-namespace ]; then
   shift
   parts=("$@")
-  [ ${#parts[@]} -gt 0 ] || parts=(echo hold runtime zip deploy)
+  [ ${#parts[@]} -gt 0 ] || parts=(echo hold runtime zip deploy broadcast chat)
   measure
   exit 0
 fi

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use socket_tests::artifacts;
 use socket_tests::chromium::Chromium;
 use socket_tests::socket_dev::SocketDev;
 use socket_tests::static_files;
@@ -18,9 +19,7 @@ async fn echo_page_in_chromium_shows_the_echo() {
     let chromium = Chromium::launch();
     let mut page = chromium.page().await;
 
-    page.call("Page.enable", serde_json::json!({})).await;
-    let url = format!("{site}/index.html?url={}", dev.ws_url);
-    page.call("Page.navigate", serde_json::json!({ "url": url }))
+    page.open(&format!("{site}/index.html?url={}", dev.ws_url))
         .await;
     assert!(
         page.wait_until(
@@ -56,9 +55,7 @@ async fn echo_page_in_chromium_shows_the_echo() {
 
     let screenshot = page.screenshot().await;
     assert!(screenshot.starts_with(b"\x89PNG"), "not a PNG");
-    let artifacts = workspace_root().join("target/test-artifacts");
-    std::fs::create_dir_all(&artifacts).unwrap();
-    std::fs::write(artifacts.join("browser-echo.png"), screenshot).unwrap();
+    artifacts::keep("browser-echo.png", &screenshot);
 
     // The emulator saw a browser connection: the handshake carried the page's origin.
     assert!(dev

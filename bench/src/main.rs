@@ -1,12 +1,15 @@
 //! `socket-bench`: the benchmarks of BENCHMARKS.md. Each subcommand prints its figures and, with
 //! `--record FILE`, appends them as one JSON line that `socket-bench report FILE` tabulates.
 
+mod broadcast;
 mod deploy_run;
 mod echo_load;
 mod hold;
 mod instructions;
 mod management_stand_in;
 mod message;
+mod open_files;
+mod registry_load;
 mod report;
 mod rss;
 mod runtime_bench;
@@ -72,6 +75,37 @@ enum Command {
         #[arg(long, default_value_t = 20)]
         verify: usize,
     },
+    /// One message to a channel of C connections held by `socket dev` on examples/chat: time
+    /// until the last member has it, the server's memory, and the registry's join/leave rate.
+    Broadcast {
+        #[command(flatten)]
+        target: Target,
+        #[arg(long, default_value_t = 10_000)]
+        connections: usize,
+        /// Handshakes in flight at once.
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+        /// Every handshake must finish within this many seconds.
+        #[arg(long, default_value_t = 120)]
+        open_limit: u64,
+        /// The registry's DynamoDB endpoint (default: `socket dev`'s `/@dynamodb` on the URL's port).
+        #[arg(long)]
+        registry_endpoint: Option<String>,
+        /// The registry's table (`<service>-<stage>-connections`).
+        #[arg(long, default_value = "chat-dev-connections")]
+        table: String,
+        #[arg(long, default_value = "bench")]
+        channel: String,
+        /// Registry calls (joins, leaves) in flight at once.
+        #[arg(long, default_value_t = 64)]
+        registry_concurrency: usize,
+        /// `socket dev`'s process id; its RSS and its workers' is reported.
+        #[arg(long)]
+        pid: Option<u32>,
+        /// Longest wait, in seconds, for the last member to have the message.
+        #[arg(long, default_value_t = 120)]
+        timeout: u64,
+    },
     /// Runtime API driver: the same MESSAGE event through BINARY and the bare baseline.
     Runtime {
         /// The Lambda binary under test (the examples/echo bootstrap).
@@ -99,6 +133,9 @@ enum Command {
         /// Run the binaries under this command, split on spaces (e.g. "valgrind --tool=callgrind").
         #[arg(long)]
         wrapper: Option<String>,
+        /// Extra environment for both binaries, KEY=VALUE (repeatable).
+        #[arg(long = "env", value_parser = key_value)]
+        environment: Vec<(String, String)>,
         #[arg(long)]
         record: Option<PathBuf>,
     },
@@ -205,6 +242,26 @@ fn record(path: Option<&Path>, value: &impl serde::Serialize) -> std::io::Result
     )
 }
 
+/// `KEY=VALUE` → `(KEY, VALUE)`.
+fn key_value(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(key, value)| (key.to_string(), value.to_string()))
+        .ok_or_else(|| format!("expected KEY=VALUE, got {text:?}"))
+}
+
+/// `ws://127.0.0.1:3111/dev` → `http://127.0.0.1:3111/@dynamodb`, where `socket dev` serves
+/// the registry's table.
+fn dynamodb_endpoint_of(ws_url: &str) -> Result<String, String> {
+    let authority = ws_url
+        .strip_prefix("ws://")
+        .and_then(|rest| rest.split('/').next())
+        .filter(|authority| !authority.is_empty())
+        .ok_or_else(|| {
+            format!("not a ws:// URL of socket dev: {ws_url} (or pass --registry-endpoint)")
+        })?;
+    Ok(format!("http://{authority}/@dynamodb"))
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     match run(Cli::parse().command).await {
@@ -272,6 +329,65 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 ExitCode::FAILURE
             })
         }
+        Command::Broadcast {
+            target,
+            connections,
+            concurrency,
+            open_limit,
+            registry_endpoint,
+            table,
+            channel,
+            registry_concurrency,
+            pid,
+            timeout,
+        } => {
+            let (soft, _hard) = open_files::raise_soft_limit()?;
+            // Each connection is a descriptor here and one in `socket dev`.
+            let needed = connections as u64 + 64;
+            if soft < needed {
+                return Err(format!(
+                    "{connections} connections need about {needed} open files; this process may \
+                     have {soft} (raise the hard limit: ulimit -Hn)"
+                )
+                .into());
+            }
+            if let Some(server) = pid.and_then(open_files::soft_limit_of) {
+                if server < needed {
+                    return Err(format!(
+                        "socket dev (pid {}) may open {server} files, fewer than the {needed} \
+                         {connections} connections need: start it after `ulimit -n {needed}`",
+                        pid.unwrap_or_default()
+                    )
+                    .into());
+                }
+            }
+            let registry_endpoint = match registry_endpoint {
+                Some(endpoint) => endpoint,
+                None => dynamodb_endpoint_of(&target.url)?,
+            };
+            let load = broadcast::BroadcastLoad {
+                url: target.url.clone(),
+                connections,
+                concurrency,
+                open_limit: Duration::from_secs(open_limit),
+                registry_endpoint,
+                table,
+                channel,
+                registry_concurrency,
+                pid,
+                timeout: Duration::from_secs(timeout),
+            };
+            let report = load.run(&target.label).await?;
+            report.print();
+            record(target.record.as_deref(), &report)?;
+            Ok(
+                if report.delivered > 0 && report.delivered == report.members {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                },
+            )
+        }
         Command::Runtime {
             binary,
             baseline,
@@ -282,6 +398,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             cold_starts,
             log_dir,
             wrapper,
+            environment,
             record: record_path,
         } => {
             let bench = runtime_bench::RuntimeBench {
@@ -299,6 +416,7 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
                 wrapper: wrapper
                     .map(|w| w.split_whitespace().map(str::to_owned).collect())
                     .unwrap_or_default(),
+                environment,
             };
             let report = bench.run().await?;
             report.print();

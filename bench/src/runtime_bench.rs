@@ -47,6 +47,9 @@ pub struct RuntimeBench {
     /// stopped with SIGTERM so the tool can write its results. Each instance's environment has
     /// `SOCKET_BENCH_INSTANCE=<label>-<invocations>` for naming output files.
     pub wrapper: Vec<String>,
+    /// Extra environment for every instance (e.g. `SOCKET_REGISTRY_TABLE`, so that a binary
+    /// with the registry on starts as it would deployed).
+    pub environment: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -178,7 +181,8 @@ impl RuntimeBench {
         let management = ManagementStandIn::start(STAGE)
             .await
             .map_err(InstanceError::Api)?;
-        let config = lambda_config(&management, &format!("{}-{invocations}", candidate.label));
+        let mut config = lambda_config(&management, &format!("{}-{invocations}", candidate.label));
+        config.environment.extend(self.environment.iter().cloned());
         let output = ProcessOutput::File(File::create(&log).map_err(spawn_error)?);
         let command = self.command(candidate);
         let function = Function::start(&candidate.label, &command, config, output)

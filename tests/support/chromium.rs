@@ -91,15 +91,8 @@ impl Chromium {
                     .await
                     .map(|response| response.json());
             if let Ok(Value::Array(targets)) = targets {
-                if let Some(url) = targets
-                    .iter()
-                    .find(|target| target["type"] == "page")
-                    .and_then(|target| target["webSocketDebuggerUrl"].as_str())
-                {
-                    let (socket, _) = tokio_tungstenite::connect_async(url)
-                        .await
-                        .expect("attach to the page");
-                    return Page { socket, next_id: 0 };
+                if let Some(target) = targets.iter().find(|target| target["type"] == "page") {
+                    return Page::attach(target).await;
                 }
             }
             assert!(
@@ -108,6 +101,35 @@ impl Chromium {
             );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+    }
+
+    /// Opens another tab (on `about:blank`) and attaches to it: two tabs share the browser but
+    /// not their page state, like a user with the page open twice.
+    pub async fn new_tab(&self) -> Page {
+        // Recent Chromium accepts only PUT here.
+        let target = http_client::request(
+            "PUT",
+            &format!("{}/json/new?about:blank", self.devtools),
+            &[],
+            b"",
+        )
+        .await
+        .expect("open a tab")
+        .json();
+        Page::attach(&target).await
+    }
+
+    /// Closes the tab `page` drives, as a user closing it would (its connections close).
+    pub async fn close_tab(&self, page: Page) {
+        let response = http_client::request(
+            "GET",
+            &format!("{}/json/close/{}", self.devtools, page.target_id),
+            &[],
+            b"",
+        )
+        .await
+        .expect("close a tab");
+        assert_eq!(response.status, 200, "close the tab: {}", response.text());
     }
 }
 
@@ -123,9 +145,39 @@ impl Drop for Chromium {
 pub struct Page {
     socket: Client,
     next_id: u64,
+    target_id: String,
 }
 
 impl Page {
+    /// Attaches to a target as `/json/list` or `/json/new` describes it.
+    async fn attach(target: &Value) -> Page {
+        let url = target["webSocketDebuggerUrl"]
+            .as_str()
+            .unwrap_or_else(|| panic!("no DevTools URL for the tab: {target}"));
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .expect("attach to the page");
+        Page {
+            socket,
+            next_id: 0,
+            target_id: target["id"].as_str().expect("target id").to_owned(),
+        }
+    }
+
+    /// Enables page events and loads `url`.
+    pub async fn open(&mut self, url: &str) {
+        self.call("Page.enable", json!({})).await;
+        self.call("Page.navigate", json!({ "url": url })).await;
+    }
+
+    /// The text content of the element `selector` matches (`null` when there is none).
+    pub async fn text_of(&mut self, selector: &str) -> Value {
+        self.evaluate(&format!(
+            "document.querySelector({selector:?})?.textContent ?? null"
+        ))
+        .await
+    }
+
     /// Sends a command and returns its `result` (events in between are skipped).
     pub async fn call(&mut self, method: &str, params: Value) -> Value {
         self.next_id += 1;

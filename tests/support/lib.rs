@@ -1,5 +1,6 @@
 //! Shared helpers for the end-to-end tests.
 
+pub mod artifacts;
 pub mod chromium;
 pub mod deploy_project;
 pub mod http_client;
