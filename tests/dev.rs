@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::SinkExt;
 use serde_json::{json, Value};
+use socket_protocol::percent;
 use socket_tests::http_client;
 use socket_tests::socket_dev::SocketDev;
 use socket_tests::ws_client::{self, Received};
@@ -36,6 +37,7 @@ async fn echo_whoami_and_default_routes() {
 
     let id = ws_client::whoami(&mut client).await;
     assert_eq!(id.len(), 16, "an API Gateway-shaped connection id: {id}");
+    assert!(id.ends_with('='), "{id}");
 
     ws_client::send_route(&mut client, "whoami", Value::Null).await;
     assert_eq!(
@@ -56,16 +58,6 @@ async fn echo_whoami_and_default_routes() {
     assert_eq!(
         ws_client::next_json(&mut client, WAIT).await,
         json!({"route": "default", "body": undeclared})
-    );
-
-    // A binary frame: `$default`, base64 in the event, bytes back in the handler.
-    client
-        .send(Message::Binary(b"binary \x01 bytes".to_vec().into()))
-        .await
-        .unwrap();
-    assert_eq!(
-        ws_client::next_json(&mut client, WAIT).await,
-        json!({"route": "default", "body": "binary \u{1} bytes"})
     );
 
     // The worker output is shown with the route and the connection id.
@@ -138,6 +130,46 @@ async fn failing_handler_gets_the_error_frame_and_the_connection_stays_open() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_that_exits_mid_invocation_is_replaced_and_the_client_gets_the_error_frame() {
+    let dev = SocketDev::echo(&["--workers", "1"]);
+    let mut client = ws_client::connect(&dev.ws_url).await;
+    let id = ws_client::whoami(&mut client).await;
+    let workers_before = child_processes(dev.pid());
+    assert_eq!(workers_before.len(), 1, "{workers_before:?}");
+
+    ws_client::send_route(&mut client, "crash", Value::Null).await;
+    let frame = ws_client::next_json(&mut client, WAIT).await;
+    assert_eq!(frame["message"], "Internal server error", "{frame}");
+    assert_eq!(frame["connectionId"], id.as_str(), "{frame}");
+    assert!(
+        frame["requestId"].as_str().is_some_and(|r| !r.is_empty()),
+        "{frame}"
+    );
+    assert_eq!(frame.as_object().unwrap().len(), 3, "{frame}");
+    assert!(
+        dev.wait_for_line(WAIT, |line| line
+            .contains(&format!("while running crash {id}")))
+            .await
+            .is_some(),
+        "{}",
+        dev.output().join("\n")
+    );
+
+    // The same connection is served by a new process.
+    ws_client::send_route(&mut client, "echo", json!("after the crash")).await;
+    assert_eq!(
+        ws_client::next_json(&mut client, WAIT).await,
+        json!("after the crash")
+    );
+    let workers_after = child_processes(dev.pid());
+    assert_eq!(workers_after.len(), 1, "{workers_after:?}");
+    assert_ne!(
+        workers_after, workers_before,
+        "the crashed process was replaced"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn management_api_sends_describes_and_deletes() {
     let dev = SocketDev::echo(&["--workers", "2"]);
     let mut first = ws_client::connect(&dev.ws_url).await;
@@ -145,7 +177,14 @@ async fn management_api_sends_describes_and_deletes() {
     let first_id = ws_client::whoami(&mut first).await;
     let second_id = ws_client::whoami(&mut second).await;
     assert_ne!(first_id, second_id);
-    let url = |id: &str| format!("{}/{id}", dev.management_url);
+    // AWS ids are base64 (`+`, `/`, `=`): the SDKs URL-encode them as a path segment.
+    for id in [&first_id, &second_id] {
+        assert!(
+            id.contains('+') && id.contains('/') && id.ends_with('='),
+            "{id}"
+        );
+    }
+    let url = |id: &str| format!("{}/{}", dev.management_url, percent::encode_segment(id));
     // What a SigV4-signing client sends: accepted, not checked.
     let signed = [
         ("Authorization", "AWS4-HMAC-SHA256 Credential=AKID/20260101/us-east-1/execute-api/aws4_request, SignedHeaders=host;x-amz-date, Signature=00"),
@@ -163,6 +202,17 @@ async fn management_api_sends_describes_and_deletes() {
     );
     assert_eq!(
         ws_client::next(&mut second, Duration::from_millis(300)).await,
+        Received::Timeout
+    );
+
+    // Unencoded, the id's `/` makes another path: refused as API Gateway refuses it, nothing sent.
+    let unencoded = format!("{}/{first_id}", dev.management_url);
+    let refused = http_client::request("POST", &unencoded, &signed, b"lost")
+        .await
+        .unwrap();
+    assert_eq!(refused.status, 403, "{}", refused.text());
+    assert_eq!(
+        ws_client::next(&mut first, Duration::from_millis(300)).await,
         Received::Timeout
     );
 
@@ -511,6 +561,62 @@ async fn two_hundred_connections_echo_twenty_messages_each() {
     );
 }
 
+/// The workers that ran the `sleep` route, from their output prefix `[worker N sleep <id>]`.
+fn workers_that_slept(dev: &SocketDev) -> BTreeSet<String> {
+    dev.output()
+        .iter()
+        .filter(|line| line.contains("socket invocation route=sleep "))
+        .filter_map(|line| {
+            let label = line.strip_prefix('[')?.split_once(']')?.0;
+            match label.split(' ').collect::<Vec<_>>().as_slice() {
+                ["worker", number, "sleep", _] => Some(number.to_string()),
+                _ => None,
+            }
+        })
+        .collect()
+}
+
+/// Sends `sleep` from `clients` connections at once; every one is answered.
+async fn sleep_from_many(dev: &SocketDev, clients: usize, millis: u64) {
+    let mut connected = Vec::new();
+    for _ in 0..clients {
+        let mut client = ws_client::connect(&dev.ws_url).await;
+        ws_client::whoami(&mut client).await;
+        connected.push(client);
+    }
+    for client in &mut connected {
+        ws_client::send_route(client, "sleep", json!(millis)).await;
+    }
+    for client in &mut connected {
+        assert_eq!(
+            ws_client::next_json(client, Duration::from_secs(60)).await,
+            json!({"slept": millis})
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_workers_scale_out_on_demand_up_to_the_cap() {
+    // Each of 8 clients' invocations waits for no other: 8 workers run them side by side, as
+    // Lambda runs 8 concurrent invocations in 8 execution environments.
+    let dev = SocketDev::echo(&["--timeout", "30"]);
+    sleep_from_many(&dev, 8, 1500).await;
+    let workers = workers_that_slept(&dev);
+    assert_eq!(workers.len(), 8, "{workers:?}\n{}", dev.output().join("\n"));
+
+    // `--workers` caps them: one invocation per worker, the rest wait.
+    let capped = SocketDev::echo(&["--workers", "2", "--timeout", "30"]);
+    sleep_from_many(&capped, 4, 200).await;
+    let workers = workers_that_slept(&capped);
+    assert_eq!(
+        workers.len(),
+        2,
+        "{workers:?}\n{}",
+        capped.output().join("\n")
+    );
+    assert_eq!(child_processes(capped.pid()).len(), 2);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_closes_clients_runs_disconnect_and_stops_the_workers() {
     let mut dev = SocketDev::echo(&["--workers", "2"]);
@@ -519,11 +625,7 @@ async fn sigterm_closes_clients_runs_disconnect_and_stops_the_workers() {
     let first_id = ws_client::whoami(&mut first).await;
     let second_id = ws_client::whoami(&mut second).await;
     let workers_before = child_processes(dev.pid());
-    assert_eq!(
-        workers_before.len(),
-        2,
-        "two worker processes: {workers_before:?}"
-    );
+    assert!(!workers_before.is_empty(), "worker processes run");
 
     let status = tokio::task::block_in_place(|| dev.terminate(Duration::from_secs(15)))
         .expect("socket dev exits after SIGTERM");

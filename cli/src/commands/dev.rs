@@ -17,8 +17,9 @@ pub struct Args {
     /// Address to listen on. Only loopback by default: other machines cannot reach the emulator.
     #[arg(long, default_value = "127.0.0.1")]
     host: std::net::IpAddr,
-    /// Worker processes of the handler (each runs one invocation at a time, as Lambda does).
-    #[arg(long, default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+    /// The most worker processes of the handler: they start when invocations would wait and
+    /// stop after two idle minutes, each running one invocation at a time, as Lambda does.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..=256))]
     workers: u16,
     /// Do not rebuild when the handler crate changes.
     #[arg(long)]

@@ -32,8 +32,9 @@ struct State {
 }
 
 impl Dispatch {
-    /// Starts `invocation` on an idle worker now, or queues it for the next one to ask.
-    pub fn submit(&self, mut invocation: Invocation) -> Result<(), Closed> {
+    /// Starts `invocation` on an idle worker now, or queues it for the next one to ask; how many
+    /// invocations wait for a worker afterwards (0: it started).
+    pub fn submit(&self, mut invocation: Invocation) -> Result<usize, Closed> {
         let mut state = self.lock();
         if state.closed {
             return Err(Closed);
@@ -41,12 +42,12 @@ impl Dispatch {
         while let Some(worker) = state.idle.pop() {
             // A worker that went away since it asked gives the invocation back.
             match worker.send(invocation) {
-                Ok(()) => return Ok(()),
+                Ok(()) => return Ok(0),
                 Err(returned) => invocation = returned,
             }
         }
         state.queued.push_back(invocation);
-        Ok(())
+        Ok(state.queued.len())
     }
 
     /// A worker waiting in `/next`: it gets the oldest queued invocation, or waits for one.
@@ -123,8 +124,8 @@ mod tests {
     #[test]
     fn invocations_wait_in_order_for_workers() {
         let dispatch = Dispatch::default();
-        dispatch.submit(invocation("one").0).unwrap();
-        dispatch.submit(invocation("two").0).unwrap();
+        assert_eq!(dispatch.submit(invocation("one").0), Ok(1));
+        assert_eq!(dispatch.submit(invocation("two").0), Ok(2));
         for expected in ["one", "two"] {
             let (worker, mut assigned) = oneshot::channel();
             dispatch.worker_idle(worker).unwrap();

@@ -12,26 +12,29 @@ fn random_u64() -> u64 {
     hasher.finish()
 }
 
-/// A connection id like API Gateway's (`L0SM9cOFvHcCIhw=`): 15 alphanumerics and `=`.
+/// A connection id like API Gateway's (`L0SM9cOFvHcCIhw=`): 11 random bytes in standard base64,
+/// 16 characters ending in `=`.
 ///
-/// API Gateway's ids are base64; this alphabet leaves out `+` and `/` so an id is always
-/// safe in a URL path without escaping.
+/// API Gateway's ids use the whole base64 alphabet, `+` and `/` included, so an id put in a URL
+/// unencoded breaks there one time in a few. Here every id holds a `+` and a `/`, so the mistake
+/// shows up on the first try.
 pub fn connection_id() -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-    let mut id = String::with_capacity(16);
-    let mut bits = random_u64();
-    let mut left = 10;
-    for _ in 0..15 {
-        if left == 0 {
-            bits = random_u64();
-            left = 10;
-        }
-        id.push(ALPHABET[(bits % ALPHABET.len() as u64) as usize] as char);
-        bits /= ALPHABET.len() as u64;
-        left -= 1;
+    use base64::Engine;
+    let mut bytes = [0u8; 16];
+    bytes[..8].copy_from_slice(&random_u64().to_le_bytes());
+    bytes[8..].copy_from_slice(&random_u64().to_le_bytes());
+    let mut id = base64::engine::general_purpose::STANDARD
+        .encode(&bytes[..11])
+        .into_bytes();
+    // Characters 0..14 carry six bits each (the 15th only four, then `=`): replacing two of them
+    // keeps the id canonical base64 of 11 bytes.
+    if !id.contains(&b'+') || !id.contains(&b'/') {
+        let plus = (bytes[11] % 14) as usize;
+        let slash = (plus + 1 + (bytes[12] % 13) as usize) % 14;
+        id[plus] = b'+';
+        id[slash] = b'/';
     }
-    id.push('=');
-    id
+    String::from_utf8(id).expect("base64 is ASCII")
 }
 
 /// A Lambda request id: a version-4 UUID.
@@ -70,13 +73,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn connection_ids_are_distinct_and_url_safe() {
-        let first = connection_id();
-        let second = connection_id();
-        assert_ne!(first, second);
-        assert_eq!(first.len(), 16);
-        assert!(first.ends_with('='));
-        assert!(first[..15].chars().all(|c| c.is_ascii_alphanumeric()));
+    fn connection_ids_are_distinct_base64_of_eleven_bytes_with_plus_and_slash() {
+        use base64::Engine;
+        let ids: Vec<String> = (0..200).map(|_| connection_id()).collect();
+        for id in &ids {
+            assert_eq!(id.len(), 16, "{id}");
+            assert!(id.ends_with('=') && !id.ends_with("=="), "{id}");
+            assert!(id.contains('+') && id.contains('/'), "{id}");
+            let decoded = base64::engine::general_purpose::STANDARD
+                .decode(id)
+                .unwrap_or_else(|error| panic!("{id}: {error}"));
+            assert_eq!(decoded.len(), 11, "{id}");
+            // Canonical: encoding the bytes again gives the same text.
+            assert_eq!(
+                &base64::engine::general_purpose::STANDARD.encode(&decoded),
+                id
+            );
+        }
+        let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+        assert_eq!(distinct.len(), ids.len());
     }
 
     #[test]

@@ -57,7 +57,7 @@ pub struct DevOptions {
     pub host: IpAddr,
     /// Port to listen on; 0 picks a free one.
     pub port: u16,
-    /// Number of worker processes.
+    /// The most worker processes started at once (they start on demand, as Lambda scales out).
     pub workers: usize,
     /// Rebuild and swap the workers when the handler crate changes.
     pub watch: bool,
@@ -222,7 +222,7 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
     output::plain(&format!("ws://{origin}/{}", manifest.stage));
     output::plain(&format!("{management_endpoint}/@connections"));
     Reporter::Human.info(format!(
-        "{} worker(s) of {} · timeout {}s · routes: $connect, $disconnect, $default{}{} · Ctrl-C stops",
+        "up to {} worker(s) of {} · timeout {}s · routes: $connect, $disconnect, $default{}{} · Ctrl-C stops",
         options.workers.max(1),
         manifest.resource_prefix(),
         timeout.as_secs_f64(),

@@ -3,7 +3,7 @@
 //! The defaults are API Gateway's documented quotas: 32 KB frames, 128 KB messages, a 10-minute
 //! idle timeout and a 2-hour maximum connection duration. A frame or message over its quota
 //! closes the connection with 1009 "Message too big"; the idle and duration limits close it with
-//! 1001 "Going away".
+//! 1001 "Going away". A binary frame closes it with 1003, as API Gateway rejects binary frames.
 
 use std::time::Duration;
 
@@ -22,6 +22,9 @@ pub const REASON_MESSAGE_TOO_BIG: &str = "Message too big";
 /// Close code for the idle timeout, the maximum duration and the emulator shutting down.
 pub const CLOSE_GOING_AWAY: u16 = 1001;
 pub const REASON_GOING_AWAY: &str = "Going away";
+/// Close code for a binary frame from the client: API Gateway accepts only text frames.
+pub const CLOSE_UNSUPPORTED_DATA: u16 = 1003;
+pub const REASON_UNSUPPORTED_DATA: &str = "Binary frames are not supported";
 /// Close code when a backend deletes the connection through `DELETE @connections/{id}`.
 pub const CLOSE_NORMAL: u16 = 1000;
 /// Reported to `$disconnect` when the client went away without a close frame.

@@ -25,12 +25,14 @@ pub async fn handle(
     request: Request<Incoming>,
     raw_id: &str,
 ) -> Response<Full<Bytes>> {
+    // An unencoded `/` of an id makes another path, which API Gateway does not serve; an
+    // encoded one (`%2F`, as the SDKs send it) is part of the id.
+    if raw_id.is_empty() || raw_id.contains('/') {
+        return forbidden();
+    }
     let Some(id) = socket_protocol::percent::decode(raw_id) else {
         return forbidden();
     };
-    if id.is_empty() || id.contains('/') {
-        return forbidden();
-    }
     match *request.method() {
         Method::POST => {
             let limit = gateway.limits().max_message_bytes;

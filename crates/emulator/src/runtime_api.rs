@@ -64,6 +64,8 @@ pub struct RuntimeApi {
     /// When the process first asked for an invocation (it started up).
     first_poll: OnceLock<Instant>,
     first_polled: Notify,
+    /// Since when the process has been waiting in `/next` with nothing to run (`None`: busy).
+    idle_since: Mutex<Option<Instant>>,
 }
 
 impl RuntimeApi {
@@ -84,6 +86,7 @@ impl RuntimeApi {
             drain_started: Notify::new(),
             first_poll: OnceLock::new(),
             first_polled: Notify::new(),
+            idle_since: Mutex::new(None),
         })
     }
 
@@ -169,6 +172,15 @@ impl RuntimeApi {
         }
     }
 
+    /// How long the process has been waiting for an invocation (`None`: it runs one, or has not
+    /// asked yet).
+    pub fn idle_for(&self) -> Option<Duration> {
+        self.idle_since
+            .lock()
+            .expect("idle_since lock")
+            .map(|since| since.elapsed())
+    }
+
     /// Stop taking invocations; the one running (if any) may still finish.
     pub fn drain(&self) {
         self.draining.store(true, Ordering::SeqCst);
@@ -235,6 +247,7 @@ impl RuntimeApi {
                 &format!("{route} {connection}: no response was posted"),
             );
         }
+        *self.idle_since.lock().expect("idle_since lock") = Some(Instant::now());
         let invocation = loop {
             // Registered before the flag is read, so a drain in between is not missed.
             let drain = self.drain_started.notified();
@@ -267,6 +280,7 @@ impl RuntimeApi {
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default();
         let deadline_ms = (now + self.function.timeout).as_millis();
+        *self.idle_since.lock().expect("idle_since lock") = None;
         let Invocation {
             event,
             route,

@@ -2,12 +2,17 @@
 //!
 //! [`process`]: super::process
 //!
-//! Each worker slot keeps one process alive. A process handles one invocation at a time (it asks
-//! for the next only after answering the last), is killed and replaced when an invocation runs
-//! past the function timeout, and is replaced when it crashes. When the binary is rebuilt every
-//! slot starts a process of the new binary and lets the old one finish what it is running.
+//! Lambda runs concurrent invocations side by side, one per execution environment, and creates
+//! environments as they are needed. So does the pool: it starts with one worker, starts another
+//! whenever an invocation has to wait and no started worker is on its way (up to a cap, 64 by
+//! default: `--workers`), and retires a worker that has waited [`IDLE_RETIREMENT`] for work, down
+//! to one. A process handles one invocation at a time (it asks for the next only after answering
+//! the last), is killed and replaced when an invocation runs past the function timeout, and is
+//! replaced when it crashes. When the binary is rebuilt every worker starts a process of the new
+//! binary and lets the old one finish what it is running.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,42 +27,121 @@ use super::output;
 use super::process::{Ended, ProcessOutput, WorkerProcess};
 use super::runtime_api::RuntimeApi;
 
-/// The pool: hands invocations to idle workers and keeps every slot's process alive.
+/// How long a worker waits for an invocation before it is retired (the last one stays), as
+/// Lambda reclaims idle execution environments.
+pub const IDLE_RETIREMENT: Duration = Duration::from_secs(120);
+
+/// The pool: hands invocations to idle workers, starts workers when invocations wait, and keeps
+/// every worker's process alive.
 pub struct Pool {
+    function: Arc<FunctionConfig>,
     dispatch: Arc<Dispatch>,
     busy: Arc<BusyPoll>,
     binary: watch::Sender<PathBuf>,
     shutdown: watch::Sender<bool>,
     supervisors: Mutex<Vec<JoinHandle<()>>>,
+    scale: Arc<Scale>,
+}
+
+/// How many workers there are, and may be.
+struct Scale {
+    cap: usize,
+    /// Workers whose supervisor runs.
+    live: AtomicUsize,
+    /// Workers started for waiting invocations whose process has not asked for one yet.
+    starting: AtomicUsize,
+    /// Numbers the workers (`worker 3`) in the order they were started.
+    started: AtomicUsize,
+}
+
+impl Scale {
+    /// Counts one more worker, unless the cap is reached.
+    fn add(&self) -> bool {
+        self.live
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |live| {
+                (live < self.cap).then_some(live + 1)
+            })
+            .is_ok()
+    }
+
+    /// Counts one worker less, unless it is the last.
+    fn remove_unless_last(&self) -> bool {
+        self.live
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |live| {
+                (live > 1).then(|| live - 1)
+            })
+            .is_ok()
+    }
+}
+
+/// Uncounts a worker started for waiting invocations once its process asks for one (or ends).
+struct Starting(Arc<Scale>);
+
+impl Drop for Starting {
+    fn drop(&mut self) {
+        self.0.starting.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Pool {
-    /// Starts `workers` processes of `binary`.
-    pub fn start(function: FunctionConfig, binary: PathBuf, workers: usize) -> Arc<Self> {
-        let function = Arc::new(function);
-        let dispatch = Arc::new(Dispatch::default());
-        let busy = BusyPoll::start(busy_poll::QUIET);
-        let (binary, _) = watch::channel(binary);
-        let (shutdown, _) = watch::channel(false);
-        let supervisors = (1..=workers.max(1))
-            .map(|index| {
-                tokio::spawn(supervise(
-                    format!("worker {index}"),
-                    Arc::clone(&function),
-                    Arc::clone(&dispatch),
-                    Arc::clone(&busy),
-                    binary.subscribe(),
-                    shutdown.subscribe(),
-                ))
+    /// Starts one worker of `binary`; more start on demand, up to `cap`.
+    pub fn start(function: FunctionConfig, binary: PathBuf, cap: usize) -> Arc<Self> {
+        let pool = Arc::new(Self {
+            function: Arc::new(function),
+            dispatch: Arc::new(Dispatch::default()),
+            busy: BusyPoll::start(busy_poll::QUIET),
+            binary: watch::channel(binary).0,
+            shutdown: watch::channel(false).0,
+            supervisors: Mutex::new(Vec::new()),
+            scale: Arc::new(Scale {
+                cap: cap.max(1),
+                live: AtomicUsize::new(0),
+                starting: AtomicUsize::new(0),
+                started: AtomicUsize::new(0),
+            }),
+        });
+        pool.add_worker(None);
+        pool
+    }
+
+    /// Starts one more worker unless the cap is reached or the pool is stopping.
+    fn add_worker(&self, starting: Option<Starting>) {
+        if *self.shutdown.borrow() || !self.scale.add() {
+            return;
+        }
+        let number = self.scale.started.fetch_add(1, Ordering::SeqCst) + 1;
+        let supervisor = tokio::spawn(supervise(
+            format!("worker {number}"),
+            Arc::clone(&self.function),
+            Arc::clone(&self.dispatch),
+            Arc::clone(&self.busy),
+            Arc::clone(&self.scale),
+            starting,
+            self.binary.subscribe(),
+            self.shutdown.subscribe(),
+        ));
+        let mut supervisors = self.supervisors.lock().expect("supervisors lock");
+        supervisors.retain(|supervisor| !supervisor.is_finished());
+        supervisors.push(supervisor);
+    }
+
+    /// An invocation waits: start a worker for it unless enough are on their way already.
+    fn scale_out(&self, waiting: usize) {
+        let claimed = self
+            .scale
+            .starting
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |starting| {
+                (starting < waiting).then_some(starting + 1)
             })
-            .collect();
-        Arc::new(Self {
-            dispatch,
-            busy,
-            binary,
-            shutdown,
-            supervisors: Mutex::new(supervisors),
-        })
+            .is_ok();
+        if !claimed {
+            return;
+        }
+        let starting = Starting(Arc::clone(&self.scale));
+        if self.scale.live.load(Ordering::SeqCst) >= self.scale.cap {
+            return; // `starting` drops: nothing is on its way
+        }
+        self.add_worker(Some(starting));
     }
 
     /// Queues one event for the function now (invocations start in the order they are
@@ -76,9 +160,14 @@ impl Pool {
             reply,
         };
         self.busy.touch();
-        let queued = self.dispatch.submit(invocation).is_ok();
+        let submitted = self.dispatch.submit(invocation);
+        if let Ok(waiting) = submitted {
+            if waiting > 0 {
+                self.scale_out(waiting);
+            }
+        }
         async move {
-            if !queued {
+            if submitted.is_err() {
                 return Outcome::Failed(Failure::Unavailable);
             }
             match outcome.await {
@@ -108,18 +197,24 @@ impl Pool {
 enum End {
     ByItself(Ended),
     Replaced,
+    /// It waited [`IDLE_RETIREMENT`] for work and is not the last worker.
+    Idle,
     Shutdown,
 }
 
-/// Keeps one worker slot's process alive until the pool shuts down.
+/// Keeps one worker's process alive until the pool shuts down or the worker is retired.
+#[allow(clippy::too_many_arguments)]
 async fn supervise(
     name: String,
     function: Arc<FunctionConfig>,
     dispatch: Arc<Dispatch>,
     busy: Arc<BusyPoll>,
+    scale: Arc<Scale>,
+    mut starting: Option<Starting>,
     mut binary: watch::Receiver<PathBuf>,
     mut shutdown: watch::Receiver<bool>,
 ) {
+    let mut counted = Counted(Some(Arc::clone(&scale)));
     const FIRST_BACKOFF: Duration = Duration::from_millis(250);
     let mut backoff = FIRST_BACKOFF;
     loop {
@@ -150,11 +245,21 @@ async fn supervise(
                 }
             };
         let started = Instant::now();
-        let end = tokio::select! {
-            ended = process.ended(&api) => End::ByItself(ended),
-            changed = binary.changed() => if changed.is_ok() { End::Replaced } else { End::Shutdown },
-            _ = shutdown.changed() => End::Shutdown,
+        let end = loop {
+            tokio::select! {
+                ended = process.ended(&api) => break End::ByItself(ended),
+                changed = binary.changed() => break if changed.is_ok() { End::Replaced } else { End::Shutdown },
+                _ = shutdown.changed() => break End::Shutdown,
+                // Ready: it no longer counts as on its way.
+                _ = api.first_poll(), if starting.is_some() => starting = None,
+                _ = tokio::time::sleep(IDLE_RETIREMENT / 4) => {
+                    if api.idle_for().is_some_and(|idle| idle >= IDLE_RETIREMENT) && scale.remove_unless_last() {
+                        break End::Idle;
+                    }
+                }
+            }
         };
+        starting = None;
         match end {
             End::ByItself(Ended::Exited(status)) => {
                 process.stop().await;
@@ -192,10 +297,27 @@ async fn supervise(
             End::Replaced => {
                 tokio::spawn(retire(api, process, function.timeout));
             }
+            End::Idle => {
+                output::line(&name, "idle; retired");
+                retire(api, process, function.timeout).await;
+                counted.0 = None; // already uncounted by `remove_unless_last`
+                return;
+            }
             End::Shutdown => {
                 retire(api, process, function.timeout).await;
                 return;
             }
+        }
+    }
+}
+
+/// Uncounts a worker whose supervisor ends (`None`: uncounted already).
+struct Counted(Option<Arc<Scale>>);
+
+impl Drop for Counted {
+    fn drop(&mut self) {
+        if let Some(scale) = &self.0 {
+            scale.live.fetch_sub(1, Ordering::SeqCst);
         }
     }
 }

@@ -5,9 +5,10 @@
 //! - `whoami` → sends `{"connectionId": <id>, "stage": <stage>}`
 //! - `fail` → the handler returns an error (a function error: the caller gets API Gateway's error frame)
 //! - `sleep` (`{"route":"sleep","data":<ms>}`) → waits that long, then sends `{"slept": <ms>}`
-//! - `default` → sends `{"route":"default","body":<raw body>}`; a binary frame's bytes are
-//!   rendered as lossy UTF-8 (invalid sequences become U+FFFD)
-//! - `disconnect` → 200
+//! - `crash` → the process exits mid-invocation (the caller gets API Gateway's error frame, and
+//!   a new process serves the next message)
+//! - `default` → sends `{"route":"default","body":<raw body>}`
+//! - `disconnect` → prints `disconnect code=<close code> reason="<reason>"`, then 200
 
 use std::time::Duration;
 
@@ -47,16 +48,30 @@ async fn main() -> Result<(), Error> {
         socket.send(&json!({ "slept": data })).await?;
         Ok(())
     });
+    on("crash", |_: Value, _socket: Socket| async move {
+        exit_mid_invocation()
+    });
     on("default", |_: Value, socket: Socket| async move {
-        let body = String::from_utf8_lossy(socket.body_bytes().unwrap_or_default()).into_owned();
+        let body = socket.body().unwrap_or_default().to_string();
         socket
             .send(&json!({ "route": "default", "body": body }))
             .await?;
         Ok(())
     });
-    on(
-        "disconnect",
-        |_: Value, _socket: Socket| async move { Ok(200) },
-    );
+    on("disconnect", |_: Value, socket: Socket| async move {
+        // What the handler saw, for the close tests.
+        println!(
+            "disconnect code={} reason={:?}",
+            socket.disconnect_status_code().unwrap_or_default(),
+            socket.disconnect_reason().unwrap_or_default()
+        );
+        Ok(200)
+    });
     run().await
+}
+
+/// Ends the process without answering the invocation, as a crash (or an out-of-memory kill) does.
+fn exit_mid_invocation() -> Result<(), Error> {
+    eprintln!("crash: exiting mid-invocation");
+    std::process::exit(70)
 }

@@ -1,5 +1,6 @@
-//! One open connection: the client's frames become MESSAGE events, what the gateway sends is
-//! written, idle and maximum-duration limits apply, and the end runs `$disconnect`.
+//! One open connection: the client's text frames become MESSAGE events (a binary frame closes
+//! it with 1003, as on API Gateway), what the gateway sends is written, idle and
+//! maximum-duration limits apply, and the end runs `$disconnect`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -34,11 +35,11 @@ impl Gateway {
             let idle_at = connection.last_active_instant() + limits.idle_timeout;
             tokio::select! {
                 frame = socket.next() => match frame {
-                    Some(Ok(Message::Text(text))) => {
-                        self.on_message(&connection, MessageBody::Text(text.to_string()));
-                    }
-                    Some(Ok(Message::Binary(data))) => {
-                        self.on_message(&connection, MessageBody::Binary(data.to_vec()));
+                    Some(Ok(Message::Text(text))) => self.on_message(&connection, text.to_string()),
+                    // API Gateway rejects binary frames and disconnects the client with 1003,
+                    // without invoking anything.
+                    Some(Ok(Message::Binary(_))) => {
+                        break Closed::by_gateway(limits::CLOSE_UNSUPPORTED_DATA, limits::REASON_UNSUPPORTED_DATA);
                     }
                     Some(Ok(Message::Ping(_))) => connection.touch(),
                     Some(Ok(Message::Pong(_) | Message::Frame(_))) => {}
@@ -88,20 +89,16 @@ impl Gateway {
     }
 
     /// Turns one client message into a MESSAGE event; a failure sends the error frame.
-    fn on_message(self: &Arc<Self>, connection: &Arc<Connection>, body: MessageBody) {
+    fn on_message(self: &Arc<Self>, connection: &Arc<Connection>, text: String) {
         connection.touch();
-        let selected = match &body {
-            MessageBody::Text(text) => events::select_route(&self.config.route_selection, text),
-            MessageBody::Binary(_) => None,
-        };
-        let route = selected
+        let route = events::select_route(&self.config.route_selection, &text)
             .filter(|route| self.config.routes.iter().any(|declared| declared == route))
             .unwrap_or_else(|| "$default".to_string());
         let context = connection.context.next_request();
         let event = events::to_json(&events::message(
             &context,
             &route,
-            &body,
+            &MessageBody::Text(text),
             &ids::connection_id(),
         ));
         // Submitted here, in the order the frames arrived, so a single worker sees them in order.
