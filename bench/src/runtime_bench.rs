@@ -293,6 +293,7 @@ fn lambda_config(management: &ManagementStandIn, instance: &str) -> FunctionConf
         region: "us-east-1",
         memory_mb: 128,
         management_endpoint: &endpoint,
+        credentials: None,
     }
     .environment();
     environment.extend([

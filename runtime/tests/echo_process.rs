@@ -68,6 +68,7 @@ impl Harness {
             region: "us-east-1",
             memory_mb: 128,
             management_endpoint: &endpoint,
+            credentials: None,
         }
         .environment();
         let config = FunctionConfig {

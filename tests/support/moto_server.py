@@ -5,7 +5,8 @@ GetDeployment(s) and UpdateStage answer 404 or "not implemented", and a stage ha
 `deploymentId`. This adds them as AWS's API reference describes them (a deployment is built at
 once, `DEPLOYED`; CreateDeployment with StageName or UpdateStage with DeploymentId makes a stage
 serve it; a deployment of an API without routes is refused as on AWS), and gives WebSocket APIs
-the `wss://` ApiEndpoint AWS reports.
+the `wss://` ApiEndpoint AWS reports. TagResource and UntagResource keep their tags apart from the
+tags GetApi and GetDomainName report; here they change the API's or domain name's own, as on AWS.
 
 With IAM enforced (`/moto-api/reset-auth`), moto checks a request's signature against a body
 it rebuilds from the parsed parameters when the request has none, so every signed GET or DELETE
@@ -179,6 +180,37 @@ ApiGatewayV2Response.create_deployment = create_deployment
 ApiGatewayV2Response.get_deployment = get_deployment
 ApiGatewayV2Response.get_deployments = get_deployments
 ApiGatewayV2Response.update_stage = update_stage
+
+def _tagged(backend, resource_arn):
+    """The API or domain name an `arn:…:apigateway:{region}::/apis/{id}` (or `/domainnames/`) names."""
+    path = resource_arn.split("::", 1)[-1]
+    if path.startswith("/apis/"):
+        return backend.apis.get(path[len("/apis/"):])
+    if path.startswith("/domainnames/"):
+        return backend.domain_names.get(path[len("/domainnames/"):])
+    return None
+
+
+_tag_resource = models.ApiGatewayV2Backend.tag_resource
+_untag_resource = models.ApiGatewayV2Backend.untag_resource
+
+
+def _tag_resource_itself(self, resource_arn, tags):
+    _tag_resource(self, resource_arn, tags)
+    resource = _tagged(self, resource_arn)
+    if resource is not None:
+        resource.tags = {**(resource.tags or {}), **(tags or {})}
+
+
+def _untag_resource_itself(self, resource_arn, tag_keys):
+    _untag_resource(self, resource_arn, tag_keys)
+    resource = _tagged(self, resource_arn)
+    if resource is not None:
+        resource.tags = {k: v for k, v in (resource.tags or {}).items() if k not in tag_keys}
+
+
+models.ApiGatewayV2Backend.tag_resource = _tag_resource_itself
+models.ApiGatewayV2Backend.untag_resource = _untag_resource_itself
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))

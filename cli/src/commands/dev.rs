@@ -3,9 +3,11 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use socket_emulator::{DevOptions, Limits, RegistryOptions};
+use socket_deploy::credentials::{mask_key_id, CredentialSource};
+use socket_emulator::{AwsCredentials, DevOptions, Limits, RegistryOptions};
+use socket_manifest::Manifest;
 
-use crate::args::ManifestArgs;
+use crate::args::{block_on, ManifestArgs};
 
 #[derive(clap::Args, Clone, Debug)]
 pub struct Args {
@@ -44,9 +46,19 @@ pub struct Args {
     /// e.g. http://127.0.0.1:8000), in a table that exists there; implies --connections.
     #[arg(long, value_name = "URL")]
     registry_endpoint: Option<String>,
+    /// Give the handler the stage's real AWS credentials (found as `socket deploy` finds them:
+    /// the environment, `.env`/`.env.<stage>`, the AWS chain) and its region, so it can reach
+    /// real AWS services. Without it the handler gets dummy credentials.
+    #[arg(long)]
+    aws: bool,
 }
 
 pub fn run(args: Args) -> miette::Result<()> {
+    let aws_credentials = if args.aws {
+        Some(stage_credentials(&args.manifest)?)
+    } else {
+        None
+    };
     let seconds = |secs: f64| Duration::from_secs_f64(secs.max(0.001));
     let options = DevOptions {
         config: args.manifest.config,
@@ -69,6 +81,33 @@ pub fn run(args: Args) -> miette::Result<()> {
                 endpoint: args.registry_endpoint,
             },
         ),
+        aws_credentials,
     };
     socket_emulator::run(options).map_err(Into::into)
+}
+
+/// The stage's credentials for `--aws`, with a line saying whose they are (never the secret).
+fn stage_credentials(manifest: &ManifestArgs) -> miette::Result<AwsCredentials> {
+    let manifest = Manifest::load(&manifest.config, &manifest.overrides())?;
+    let keys = block_on(async {
+        socket_deploy::credentials::stage_keys(&manifest)
+            .await
+            .map_err(miette::Report::from)
+    })?;
+    let from = match &keys.source {
+        CredentialSource::EnvFile(file) => file.display().to_string(),
+        CredentialSource::ProcessEnv => "the environment".to_string(),
+        CredentialSource::DefaultChain => "the AWS credential chain".to_string(),
+    };
+    eprintln!(
+        "socket dev: the handler gets the AWS credentials of stage {} ({}, from {from}) in {}",
+        manifest.stage,
+        mask_key_id(&keys.access_key_id),
+        manifest.region
+    );
+    Ok(AwsCredentials {
+        access_key_id: keys.access_key_id,
+        secret_access_key: keys.secret_access_key,
+        session_token: keys.session_token,
+    })
 }

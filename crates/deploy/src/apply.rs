@@ -6,6 +6,7 @@ use std::path::Path;
 
 use crate::aws::domain::DomainName;
 use crate::aws::{apigateway, authorizer as aws_authorizer, domain as aws_domain};
+use crate::aws::tagging::{self, Tagged};
 use crate::aws::{dynamodb, iam, lambda, logs, Clients};
 use crate::deploy::DeployError;
 use crate::desired::{user_env_names, CodeBundle, Desired};
@@ -261,7 +262,12 @@ impl<'a> Deployer<'a> {
                     let arn = self
                         .account()
                         .log_group_arn(&names.region, &names.log_group);
-                    logs::tag_log_group(c, &arn, tags).await?;
+                    let current = logs::get_log_group(c, &names.log_group)
+                        .await?
+                        .map(|g| g.tags)
+                        .unwrap_or_default();
+                    let (set, remove) = tagging::difference(tags, &current);
+                    tagging::retag(c, &Tagged::LogGroup(arn), &set, &remove).await?;
                 }
                 fields.join(", ")
             }
@@ -507,6 +513,13 @@ impl<'a> Deployer<'a> {
             ) => {
                 aws_domain::delete_api_mapping(c, domain, id).await?;
                 id.clone()
+            }
+            (
+                Resource::StatementsPolicy | Resource::ReservedConcurrency | Resource::Tags { .. },
+                _,
+            ) => {
+                crate::function_settings::apply(c, d, self.account(), self.api_id.as_deref(), change)
+                    .await?
             }
             (resource, action) => {
                 unreachable!("the plan never asks to {action} {resource}")

@@ -270,3 +270,51 @@ pub async fn describe(manifest: &Manifest) -> Result<String, CredentialsError> {
     }
     Ok(out)
 }
+
+/// The access keys a stage's SDK configuration resolves to (`socket dev --aws` hands them to
+/// the local workers). `Debug` shows the masked key id only.
+#[derive(Clone)]
+pub struct StageKeys {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+    pub source: CredentialSource,
+}
+
+impl std::fmt::Debug for StageKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StageKeys")
+            .field("access_key_id", &mask_key_id(&self.access_key_id))
+            .field("source", &self.source)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The stage's credentials, found as `socket deploy` finds them (process environment, the
+/// stage's env file, the AWS chain), resolved to keys.
+pub async fn stage_keys(manifest: &Manifest) -> Result<StageKeys, CredentialsError> {
+    let (config, source) = load_with_env(manifest, process_env()).await?;
+    let not_found = |detail: String| CredentialsError::NotFound {
+        stage: manifest.stage.clone(),
+        env_file: manifest
+            .env_file()
+            .file_name()
+            .map(|f| f.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        looked: String::new(),
+        detail,
+    };
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| not_found("no credentials provider".into()))?;
+    let credentials = provider
+        .provide_credentials()
+        .await
+        .map_err(|e| not_found(chain_message(&e)))?;
+    Ok(StageKeys {
+        access_key_id: credentials.access_key_id().to_owned(),
+        secret_access_key: credentials.secret_access_key().to_owned(),
+        session_token: credentials.session_token().map(str::to_owned),
+        source,
+    })
+}

@@ -230,7 +230,7 @@ pub(crate) async fn code_bundle(
     })
 }
 
-/// What exists of the stage, with its authorizer and custom domain.
+/// What exists of the stage, with its authorizer, custom domain and function settings.
 async fn observe_all(
     clients: &Clients,
     desired: &Desired,
@@ -240,6 +240,8 @@ async fn observe_all(
     let mut observed = observe(clients, names, recorded).await?;
     observed.authorizer = crate::authorizer::observe(clients, &observed).await?;
     observed.domains = crate::domain::observe(clients, names, desired.domain.as_ref()).await?;
+    (observed.statements_policy, observed.reserved_concurrency) =
+        crate::function_settings::observe(clients, &observed).await?;
     Ok(observed)
 }
 

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use crate::aws::lambda::FunctionSettings;
 use crate::deploy::DeployError;
 use crate::names::StageNames;
-use socket_manifest::{Architecture, Domain, Manifest, Registry};
+use socket_manifest::{Architecture, Domain, Manifest, Registry, Statement};
 /// The environment variable that gives the runtime its management API endpoint.
 pub use socket_protocol::env::MANAGEMENT_ENDPOINT as MANAGEMENT_ENDPOINT_ENV;
 use socket_protocol::env::{REGISTRY_TABLE, REGISTRY_TTL};
@@ -65,8 +65,13 @@ pub struct Desired {
     pub code_sha256: String,
     /// Days the function's log group keeps records.
     pub log_retention: u32,
-    /// The tags every resource carries (`socket:service`, `socket:stage`).
+    /// The tags every resource carries: the manifest's `tags:` and `socket:service`,
+    /// `socket:stage` (which the manifest cannot set).
     pub tags: BTreeMap<String, String>,
+    /// The manifest's IAM statements for the function's role.
+    pub statements: Vec<Statement>,
+    /// Concurrent executions reserved for the function.
+    pub reserved_concurrency: Option<u32>,
     /// The connection registry (`connections:`): its table, and the TTL the runtime gives records.
     pub registry: Option<Registry>,
     /// The `$connect` authorizer's identity sources, when there is one.
@@ -89,8 +94,12 @@ impl Desired {
         let mut routes: BTreeSet<String> = BUILTIN_ROUTES.iter().map(|r| r.to_string()).collect();
         routes.extend(manifest.routes.iter().cloned());
         let names = StageNames::of(manifest);
+        let mut tags = manifest.tags.clone();
+        tags.extend(names.tags());
         Desired {
-            tags: names.tags(),
+            tags,
+            statements: manifest.statements.clone(),
+            reserved_concurrency: manifest.reserved_concurrency,
             names,
             route_selection: manifest.route_selection.clone(),
             description: manifest.description.clone().unwrap_or_default(),

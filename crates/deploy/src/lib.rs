@@ -28,6 +28,7 @@ pub mod deploy;
 pub mod desired;
 pub mod domain;
 pub mod dry_run;
+pub mod function_settings;
 pub mod info;
 pub mod logs;
 pub mod names;

@@ -41,6 +41,10 @@ pub struct Observed {
     pub authorizer: crate::authorizer::ObservedAuthorizer,
     /// The custom domains (read by [`crate::domain::observe`]).
     pub domains: crate::domain::ObservedDomains,
+    /// The role's policy of the manifest's statements (read by [`crate::function_settings::observe`]).
+    pub statements_policy: Option<Value>,
+    /// The function's reserved concurrency (read by [`crate::function_settings::observe`]).
+    pub reserved_concurrency: Option<u32>,
 }
 
 impl Observed {

@@ -44,7 +44,8 @@ const fn p(
 pub const PERMISSIONS: &[Permission] = &[
     p("iam:GetRole", &["iam:GetRole"], &[Deploy, Info, Remove]),
     p("iam:CreateRole", &["iam:CreateRole"], &[Deploy]),
-    p("iam:TagRole", &["iam:CreateRole"], &[Deploy]),
+    p("iam:TagRole", &["iam:CreateRole", "iam:TagRole"], &[Deploy]),
+    p("iam:UntagRole", &["iam:UntagRole"], &[Deploy]),
     p("iam:DeleteRole", &["iam:DeleteRole"], &[Remove]),
     p("iam:AttachRolePolicy", &["iam:AttachRolePolicy"], &[Deploy]),
     p("iam:DetachRolePolicy", &["iam:DetachRolePolicy"], &[Remove]),
@@ -56,7 +57,7 @@ pub const PERMISSIONS: &[Permission] = &[
     p("iam:ListRolePolicies", &["iam:ListRolePolicies"], &[Remove]),
     p("iam:GetRolePolicy", &["iam:GetRolePolicy"], &[Deploy, Info]),
     p("iam:PutRolePolicy", &["iam:PutRolePolicy"], &[Deploy]),
-    p("iam:DeleteRolePolicy", &["iam:DeleteRolePolicy"], &[Remove]),
+    p("iam:DeleteRolePolicy", &["iam:DeleteRolePolicy"], &[Deploy, Remove]),
     p(
         "iam:PassRole",
         &[
@@ -85,7 +86,27 @@ pub const PERMISSIONS: &[Permission] = &[
         &["lambda:CreateFunction"],
         &[Deploy],
     ),
-    p("lambda:TagResource", &["lambda:CreateFunction"], &[Deploy]),
+    p(
+        "lambda:TagResource",
+        &["lambda:CreateFunction", "lambda:TagResource"],
+        &[Deploy],
+    ),
+    p("lambda:UntagResource", &["lambda:UntagResource"], &[Deploy]),
+    p(
+        "lambda:GetFunctionConcurrency",
+        &["lambda:GetFunctionConcurrency"],
+        &[Deploy],
+    ),
+    p(
+        "lambda:PutFunctionConcurrency",
+        &["lambda:PutFunctionConcurrency"],
+        &[Deploy],
+    ),
+    p(
+        "lambda:DeleteFunctionConcurrency",
+        &["lambda:DeleteFunctionConcurrency"],
+        &[Deploy],
+    ),
     p(
         "lambda:UpdateFunctionCode",
         &["lambda:UpdateFunctionCode"],
@@ -135,6 +156,7 @@ pub const PERMISSIONS: &[Permission] = &[
             "apigateway:CreateAuthorizer",
             "apigateway:CreateDomainName",
             "apigateway:CreateApiMapping",
+            "apigateway:TagResource",
         ],
         &[Deploy],
     ),
@@ -159,6 +181,7 @@ pub const PERMISSIONS: &[Permission] = &[
             "apigateway:DeleteAuthorizer",
             "apigateway:DeleteDomainName",
             "apigateway:DeleteApiMapping",
+            "apigateway:UntagResource",
         ],
         &[Deploy, Remove],
     ),
@@ -179,6 +202,7 @@ pub const PERMISSIONS: &[Permission] = &[
         &[Deploy],
     ),
     p("logs:TagResource", &["logs:TagResource"], &[Deploy]),
+    p("logs:UntagResource", &["logs:UntagResource"], &[Deploy]),
     p("logs:DeleteLogGroup", &["logs:DeleteLogGroup"], &[Remove]),
     p("logs:FilterLogEvents", &["logs:FilterLogEvents"], &[Logs]),
     p(
@@ -197,7 +221,12 @@ pub const PERMISSIONS: &[Permission] = &[
         &[Deploy, Info, Remove],
     ),
     p("dynamodb:CreateTable", &["dynamodb:CreateTable"], &[Deploy]),
-    p("dynamodb:TagResource", &["dynamodb:CreateTable"], &[Deploy]),
+    p(
+        "dynamodb:TagResource",
+        &["dynamodb:CreateTable", "dynamodb:TagResource"],
+        &[Deploy],
+    ),
+    p("dynamodb:UntagResource", &["dynamodb:UntagResource"], &[Deploy]),
     p(
         "dynamodb:UpdateTimeToLive",
         &["dynamodb:UpdateTimeToLive"],

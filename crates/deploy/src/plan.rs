@@ -69,6 +69,14 @@ pub enum Resource {
         domain: String,
         id: Option<String>,
     },
+    /// The role's inline policy of the manifest's `iamRoleStatements`.
+    StatementsPolicy,
+    /// The function's reserved concurrency.
+    ReservedConcurrency,
+    /// The tags of an existing resource (a created one gets them with its create call).
+    Tags {
+        of: crate::function_settings::TagTarget,
+    },
 }
 
 /// What happens to a resource.
@@ -253,11 +261,8 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
             if group.retention_days != Some(desired.log_retention) {
                 fields.push("retention");
             }
-            if !desired
-                .tags
-                .iter()
-                .all(|(k, v)| group.tags.get(k) == Some(v))
-            {
+            let (set, remove) = crate::aws::tagging::difference(&desired.tags, &group.tags);
+            if !set.is_empty() || !remove.is_empty() {
                 fields.push("tags");
             }
             if !fields.is_empty() {
@@ -383,6 +388,7 @@ pub fn plan(desired: &Desired, observed: &Observed) -> Plan {
     }
     crate::authorizer::plan(desired, observed, &mut plan);
     crate::domain::plan(desired, observed, &mut plan);
+    crate::function_settings::plan(desired, observed, &mut plan);
     plan
 }
 
@@ -424,6 +430,9 @@ impl fmt::Display for Resource {
             Resource::AuthorizerPermission => write!(f, "authorizer invoke permission"),
             Resource::DomainName { name } => write!(f, "domain name {name}"),
             Resource::ApiMapping { domain, .. } => write!(f, "API mapping on {domain}"),
+            Resource::StatementsPolicy => write!(f, "IAM statements policy"),
+            Resource::ReservedConcurrency => write!(f, "reserved concurrency"),
+            Resource::Tags { of } => write!(f, "tags of {of}"),
         }
     }
 }
@@ -524,6 +533,19 @@ impl fmt::Display for Change {
             (Resource::ApiMapping { domain, .. }, Delete) => {
                 write!(f, "delete an API mapping on {domain}")
             }
+            (Resource::StatementsPolicy, Create | Update(_)) => {
+                write!(f, "grant the function the manifest's IAM statements")
+            }
+            (Resource::StatementsPolicy, Delete) => {
+                write!(f, "revoke the manifest's IAM statements")
+            }
+            (Resource::ReservedConcurrency, Create | Update(_)) => {
+                write!(f, "reserve the function's concurrency")
+            }
+            (Resource::ReservedConcurrency, Delete) => {
+                write!(f, "release the function's reserved concurrency")
+            }
+            (Resource::Tags { of }, _) => write!(f, "update the tags of {of}"),
             (resource, action) => write!(f, "{action} {resource}"),
         }
     }

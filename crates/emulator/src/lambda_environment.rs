@@ -1,6 +1,7 @@
 //! The environment Lambda gives a function's process, as the emulator gives it: Lambda's own
-//! variables, dummy credentials (the runtime signs management API calls; nothing local checks the
-//! signature) and the management endpoint the runtime posts to.
+//! variables, credentials (dummy ones unless `socket dev --aws` hands over the stage's real
+//! ones: the runtime signs management API calls, and nothing local checks the signature) and
+//! the management endpoint the runtime posts to.
 
 use socket_protocol::env::MANAGEMENT_ENDPOINT;
 
@@ -12,6 +13,25 @@ pub struct LambdaFunction<'a> {
     pub memory_mb: u32,
     /// `SOCKET_MANAGEMENT_ENDPOINT`: `http://host:port/stage`.
     pub management_endpoint: &'a str,
+    /// The stage's real credentials (`socket dev --aws`); `None` gives the dummy ones.
+    pub credentials: Option<&'a AwsCredentials>,
+}
+
+/// Credentials the workers get instead of the dummy ones, so local handlers reach real AWS
+/// services as the deployed function would. `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AwsCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl std::fmt::Debug for AwsCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .finish_non_exhaustive()
+    }
 }
 
 impl LambdaFunction<'_> {
@@ -36,17 +56,33 @@ impl LambdaFunction<'_> {
             ("_HANDLER", "bootstrap".to_string()),
             ("LANG", "en_US.UTF-8".to_string()),
             ("TZ", ":UTC".to_string()),
-            ("AWS_ACCESS_KEY_ID", DUMMY_ACCESS_KEY_ID.to_string()),
-            (
-                "AWS_SECRET_ACCESS_KEY",
-                "local-socket-dev-secret".to_string(),
-            ),
-            ("AWS_SESSION_TOKEN", "local-socket-dev-session".to_string()),
             (MANAGEMENT_ENDPOINT, self.management_endpoint.to_string()),
         ]
         .into_iter()
         .map(|(key, value)| (key.to_string(), value))
+        .chain(self.credential_variables())
         .collect()
+    }
+
+    fn credential_variables(&self) -> Vec<(String, String)> {
+        let (key, secret, token) = match self.credentials {
+            Some(real) => (
+                real.access_key_id.clone(),
+                real.secret_access_key.clone(),
+                real.session_token.clone(),
+            ),
+            None => (
+                DUMMY_ACCESS_KEY_ID.to_string(),
+                "local-socket-dev-secret".to_string(),
+                Some("local-socket-dev-session".to_string()),
+            ),
+        };
+        let mut variables = vec![
+            ("AWS_ACCESS_KEY_ID".to_string(), key),
+            ("AWS_SECRET_ACCESS_KEY".to_string(), secret),
+        ];
+        variables.extend(token.map(|t| ("AWS_SESSION_TOKEN".to_string(), t)));
+        variables
     }
 }
 

@@ -42,7 +42,7 @@ use socket_progress::Reporter;
 
 pub use function::Function;
 pub use invocation::{Failure, FunctionConfig, Invoked, Outcome};
-pub use lambda_environment::{LambdaFunction, DUMMY_ACCESS_KEY_ID};
+pub use lambda_environment::{AwsCredentials, LambdaFunction, DUMMY_ACCESS_KEY_ID};
 pub use limits::Limits;
 pub use process::ProcessOutput;
 
@@ -71,6 +71,8 @@ pub struct DevOptions {
     /// `--connections` / `--registry-endpoint` force it; `None` leaves it off (the workers get
     /// no `SOCKET_REGISTRY_TABLE`).
     pub registry: Option<RegistryOptions>,
+    /// The stage's real credentials for the workers (`--aws`); `None` gives them dummy ones.
+    pub aws_credentials: Option<AwsCredentials>,
 }
 
 /// Where the workers' connection registry lives under `socket dev`.
@@ -200,7 +202,12 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
             manifest.resource_prefix()
         ),
         timeout,
-        environment: worker_environment(&manifest, &management_endpoint, registry.as_ref()),
+        environment: worker_environment(
+            &manifest,
+            &management_endpoint,
+            registry.as_ref(),
+            options.aws_credentials.as_ref(),
+        ),
         working_dir: manifest.code.clone(),
     };
     let pool = workers::Pool::start(function, binary, options.workers);
@@ -270,6 +277,7 @@ fn worker_environment(
     manifest: &Manifest,
     management_endpoint: &str,
     registry: Option<&registry::Registry>,
+    credentials: Option<&AwsCredentials>,
 ) -> Vec<(String, String)> {
     let mut environment: Vec<(String, String)> = manifest
         .env
@@ -282,6 +290,7 @@ fn worker_environment(
         region: &manifest.region,
         memory_mb: manifest.memory,
         management_endpoint,
+        credentials,
     }
     .environment();
     lambda.push((

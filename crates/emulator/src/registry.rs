@@ -105,7 +105,7 @@ mod tests {
         let manifest = echo_manifest();
         let registry = Registry::start(&RegistryOptions::default(), &manifest, "127.0.0.1:3111");
         let table = format!("{}-connections", manifest.resource_prefix());
-        let environment = super::super::worker_environment(&manifest, "http://x", Some(&registry));
+        let environment = super::super::worker_environment(&manifest, "http://x", Some(&registry), None);
         assert_eq!(
             variable(&environment, env::REGISTRY_TABLE),
             Some(table.as_str())
@@ -134,7 +134,7 @@ mod tests {
                 [env::REGISTRY_ENDPOINT, "http://127.0.0.1:8000"]
             ])
         );
-        let off = super::super::worker_environment(&manifest, "http://x", None);
+        let off = super::super::worker_environment(&manifest, "http://x", None, None);
         assert_eq!(variable(&off, env::REGISTRY_TABLE), None);
     }
 }

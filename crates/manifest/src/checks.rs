@@ -95,6 +95,18 @@ pub(crate) fn log_retention(s: &str, _: &Scope) -> Checked<u32> {
     }
 }
 
+/// Concurrent executions set aside for the function (0 stops it from running at all).
+pub(crate) fn reserved_concurrency(s: &str, _: &Scope) -> Checked<u32> {
+    bounded(
+        s,
+        "reservedConcurrency",
+        0,
+        1_000_000,
+        "executions",
+        "an integer, 0 or more, within the account's concurrency quota (1000 by default), e.g. `reservedConcurrency: 10`",
+    )
+}
+
 pub(crate) fn timeout(s: &str, _: &Scope) -> Checked<u32> {
     bounded(
         s,

@@ -33,6 +33,8 @@ use super::checks;
 use super::domain::{self, DomainInput, DOMAIN_KEYS};
 use super::names;
 use super::read::{Field, Key, Scope};
+use super::statements::{self, Statement};
+use super::tags;
 use super::yaml::Value;
 use super::{Architecture, ManifestError};
 
@@ -54,6 +56,11 @@ pub(crate) struct Inputs {
     pub log_retention: Option<u32>,
     pub domain: Option<DomainInput>,
     pub authorizer: Option<Authorizer>,
+    /// Replaced whole by a stage's list.
+    pub statements: Option<Vec<Statement>>,
+    /// Merged key by key over the stages, like `env`.
+    pub tags: BTreeMap<String, String>,
+    pub reserved_concurrency: Option<u32>,
 }
 
 /// `connections:` — the connection registry: `true`, `false`, or a block with options.
@@ -185,6 +192,20 @@ pub(crate) const INPUT_KEYS: &[Key<Inputs>] = &[
             AUTHORIZER_KEYS,
             i.authorizer.get_or_insert_with(Default::default),
             authorizer::EXPECTING,
+        )
+    }),
+    Key::new("iamRoleStatements", |i, f| {
+        i.statements = Some(statements::read(f)?);
+        Ok(())
+    }),
+    Key::new("tags", |i, f| tags::read(&mut i.tags, f)),
+    Key::new("reservedConcurrency", |i, f| {
+        set(
+            &mut i.reserved_concurrency,
+            f.scalar(
+                "a number of concurrent executions (an integer, 0 or more)",
+                checks::reserved_concurrency,
+            )?,
         )
     }),
     Key::new("stages", read_stages),

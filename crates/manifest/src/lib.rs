@@ -67,6 +67,13 @@ pub struct Manifest {
     pub domain: Option<Domain>,
     /// The `$connect` authorizer (`authorizer:`), when there is one.
     pub authorizer: Option<Authorizer>,
+    /// IAM statements the function's role gets besides socket's own (`iamRoleStatements`).
+    pub statements: Vec<Statement>,
+    /// The user's tags, put on every resource beside `socket:service` and `socket:stage`.
+    pub tags: BTreeMap<String, String>,
+    /// Concurrent executions reserved for the function (`reservedConcurrency`); `None` leaves
+    /// it to the account's unreserved pool.
+    pub reserved_concurrency: Option<u32>,
 }
 
 /// The connection registry of a stage: a DynamoDB table the runtime keeps connections and
@@ -94,6 +101,8 @@ pub mod names;
 mod read;
 mod schema;
 pub mod stage_env;
+mod statements;
+mod tags;
 mod variables;
 mod yaml;
 
@@ -102,6 +111,8 @@ pub use domain::Domain;
 pub use error::ManifestError;
 pub use schema::SCHEMA;
 pub use stage_env::{env_file_for, process_env, StageEnv};
+pub use statements::{Effect, Statement};
+pub use tags::{SERVICE_TAG, STAGE_TAG};
 
 use std::path::Path;
 

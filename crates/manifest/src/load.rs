@@ -238,6 +238,9 @@ pub(crate) fn load(
         log_retention: inputs.log_retention.unwrap_or(DEFAULT_LOG_RETENTION),
         domain,
         authorizer: inputs.authorizer,
+        statements: inputs.statements.unwrap_or_default(),
+        tags: inputs.tags,
+        reserved_concurrency: inputs.reserved_concurrency,
         dir,
         path,
     })

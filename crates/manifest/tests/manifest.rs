@@ -638,3 +638,138 @@ fn connections_turn_the_registry_on_with_a_table_per_stage() {
     );
     assert!(text.contains("out of range"), "{text}");
 }
+
+#[test]
+fn function_permissions_tags_and_concurrency_are_read() {
+    let p = Project::new();
+    let m = p
+        .load(
+            "name: chat\nSocket:\n  component: socket\n  inputs:\n    iamRoleStatements:\n      - effect: Allow\n        actions: [s3:GetObject, 's3:List*']\n        resources:\n          - arn:aws:s3:::uploads/*\n      - effect: Deny\n        actions: sqs:*\n        resources: '*'\n    tags:\n      team: chat\n      cost-center: '42'\n    reservedConcurrency: 0\n    stages:\n      prod:\n        tags:\n          team: platform\n        reservedConcurrency: 50\n",
+        )
+        .unwrap();
+    assert_eq!(
+        m.statements,
+        vec![
+            socket_manifest::Statement {
+                effect: socket_manifest::Effect::Allow,
+                actions: vec!["s3:GetObject".into(), "s3:List*".into()],
+                resources: vec!["arn:aws:s3:::uploads/*".into()],
+            },
+            socket_manifest::Statement {
+                effect: socket_manifest::Effect::Deny,
+                actions: vec!["sqs:*".into()],
+                resources: vec!["*".into()],
+            },
+        ]
+    );
+    assert_eq!(m.tags.get("team").map(String::as_str), Some("chat"));
+    assert_eq!(m.reserved_concurrency, Some(0));
+    let prod = p
+        .load_env(
+            &std::fs::read_to_string(p.path()).unwrap(),
+            Some("prod"),
+            &[],
+        )
+        .unwrap();
+    // Tags merge key by key over the stage's block.
+    assert_eq!(prod.tags.get("team").map(String::as_str), Some("platform"));
+    assert_eq!(prod.tags.get("cost-center").map(String::as_str), Some("42"));
+    assert_eq!(prod.reserved_concurrency, Some(50));
+
+    let none = p.load(MINIMAL).unwrap();
+    assert!(none.statements.is_empty() && none.tags.is_empty());
+    assert_eq!(none.reserved_concurrency, None);
+}
+
+#[test]
+fn bad_statements_tags_and_concurrency_are_refused_at_their_line() {
+    let p = Project::new();
+    let base = "name: chat\nSocket:\n  component: socket\n  inputs:\n";
+    let statement =
+        |body: &str| format!("{base}    iamRoleStatements:\n      - effect: Allow\n{body}");
+    // Serverless Framework spelling: an unknown key, with the key this manifest uses.
+    assert_error(
+        p.load(&statement(
+            "        Action: [s3:GetObject]\n        resources: ['*']\n",
+        )),
+        7,
+        "unknown key `Action`",
+        "did you mean `actions`?",
+    );
+    assert_error(
+        p.load(&statement(
+            "        actions: [s3:GetObject]\n        resources: ['*']\n        condition: {}\n",
+        )),
+        9,
+        "unknown key `condition`",
+        "effect, actions, resources",
+    );
+    assert_error(
+        p.load(&statement("        actions: [s3:GetObject]\n")),
+        6,
+        "missing field `resources`",
+        "resources:",
+    );
+    assert_error(
+        p.load(&format!("{base}    iamRoleStatements:\n      - effect: Permit\n        actions: ['*']\n        resources: ['*']\n")),
+        6,
+        "`Permit` is not an IAM effect",
+        "Allow",
+    );
+    assert_error(
+        p.load(&statement("        actions:\n          - s3:GetObject\n          - GetObject\n        resources: ['*']\n")),
+        9,
+        "`GetObject` is not an IAM action",
+        "service:Action",
+    );
+    assert_error(
+        p.load(&statement(
+            "        actions: ['*']\n        resources: [my-bucket]\n",
+        )),
+        8,
+        "`my-bucket` is not a resource ARN",
+        "arn:aws:s3:::my-bucket/*",
+    );
+    assert_error(
+        p.load(&statement(
+            "        actions: []\n        resources: ['*']\n",
+        )),
+        7,
+        "the list is empty",
+        "s3:GetObject",
+    );
+    assert_error(
+        p.load(&format!(
+            "{base}    iamRoleStatements:\n      effect: Allow\n"
+        )),
+        6,
+        "expected a list of statements",
+        "",
+    );
+    assert_error(
+        p.load(&format!(
+            "{base}    tags:\n      team: chat\n      socket:stage: prod\n"
+        )),
+        7,
+        "tag `socket:stage` is socket's own",
+        "without the `socket:` prefix",
+    );
+    assert_error(
+        p.load(&format!("{base}    tags:\n      aws:owner: me\n")),
+        6,
+        "`aws:` prefix",
+        "AWS reserves",
+    );
+    assert_error(
+        p.load(&format!("{base}    tags:\n      team: 'a|b'\n")),
+        6,
+        "not a tag value",
+        "256",
+    );
+    assert_error(
+        p.load(&format!("{base}    reservedConcurrency: -1\n")),
+        5,
+        "reservedConcurrency -1 is out of range",
+        "0 or more",
+    );
+}

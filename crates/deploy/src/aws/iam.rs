@@ -114,7 +114,7 @@ pub async fn create_role(
     })
 }
 
-fn tag(key: &str, value: &str) -> aws_sdk_iam::types::Tag {
+pub(crate) fn tag(key: &str, value: &str) -> aws_sdk_iam::types::Tag {
     aws_sdk_iam::types::Tag::builder()
         .key(key)
         .value(value)

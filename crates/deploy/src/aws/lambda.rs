@@ -321,3 +321,45 @@ pub async fn remove_statement(clients: &Clients, name: &str, sid: &str) -> Resul
         .found("lambda:RemovePermission", clients)?;
     Ok(())
 }
+
+/// The concurrent executions reserved for the function, if any.
+pub async fn reserved_concurrency(clients: &Clients, name: &str) -> Result<Option<u32>, AwsError> {
+    let out = clients
+        .lambda
+        .get_function_concurrency()
+        .function_name(name)
+        .send()
+        .await
+        .found("lambda:GetFunctionConcurrency", clients)?;
+    Ok(out
+        .and_then(|o| o.reserved_concurrent_executions())
+        .map(|n| n.max(0) as u32))
+}
+
+pub async fn put_reserved_concurrency(
+    clients: &Clients,
+    name: &str,
+    executions: u32,
+) -> Result<(), AwsError> {
+    clients
+        .lambda
+        .put_function_concurrency()
+        .function_name(name)
+        .reserved_concurrent_executions(executions as i32)
+        .send()
+        .await
+        .aws("lambda:PutFunctionConcurrency", clients)?;
+    Ok(())
+}
+
+/// Returns the function to the account's unreserved pool.
+pub async fn delete_reserved_concurrency(clients: &Clients, name: &str) -> Result<(), AwsError> {
+    clients
+        .lambda
+        .delete_function_concurrency()
+        .function_name(name)
+        .send()
+        .await
+        .found("lambda:DeleteFunctionConcurrency", clients)?;
+    Ok(())
+}

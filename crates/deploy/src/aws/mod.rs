@@ -15,6 +15,7 @@ pub mod iam;
 pub mod lambda;
 pub mod lambda_readiness;
 pub mod logs;
+pub mod tagging;
 
 use aws_config::SdkConfig;
 
@@ -22,8 +23,8 @@ pub use call_log::CallLog;
 pub use error::{classify, is_not_found, AwsError, SdkResultExt};
 
 /// Tag keys every resource of a stage carries; `remove` and discovery trust nothing else.
-pub const TAG_SERVICE: &str = "socket:service";
-pub const TAG_STAGE: &str = "socket:stage";
+pub const TAG_SERVICE: &str = socket_manifest::SERVICE_TAG;
+pub const TAG_STAGE: &str = socket_manifest::STAGE_TAG;
 
 /// The SDK clients of one region, all logging their calls into the same [`CallLog`].
 #[derive(Clone, Debug)]

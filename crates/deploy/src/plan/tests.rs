@@ -36,6 +36,8 @@ fn desired() -> Desired {
         registry: None,
         authorizer: None,
         domain: None,
+        statements: vec![],
+        reserved_concurrency: None,
     }
 }
 
@@ -87,6 +89,8 @@ fn converged(d: &Desired) -> Observed {
         basic_execution_attached: true,
         inline_policy: Some(iam::manage_connections_policy(&api_arn)),
         registry_policy: None,
+        statements_policy: None,
+        reserved_concurrency: None,
         api: Some(Api {
             id: "api1".into(),
             name: names.api.clone(),
@@ -578,4 +582,49 @@ fn a_domain_is_created_and_mapped_a_new_base_path_remaps_and_removal_deletes() {
             Change::delete(domain("chat.example.com")),
         ]
     );
+}
+
+#[test]
+fn statements_concurrency_and_user_tags_on_an_in_sync_stage_plan_only_those() {
+    let mut d = desired();
+    d.statements = vec![socket_manifest::Statement {
+        effect: socket_manifest::Effect::Allow,
+        actions: vec!["s3:GetObject".into()],
+        resources: vec!["*".into()],
+    }];
+    d.reserved_concurrency = Some(3);
+    d.tags.insert("team".into(), "chat".into());
+    let mut o = converged(&desired());
+    let p = plan(&d, &o);
+    let resources: Vec<String> = p.iter().map(|c| format!("{} {}", c.action, c.resource)).collect();
+    assert_eq!(
+        resources,
+        [
+            "update (tags) log group",
+            "create IAM statements policy",
+            "create reserved concurrency",
+            "update (tags) tags of the IAM role",
+            "update (tags) tags of the function",
+            "update (tags) tags of the API",
+        ]
+    );
+    // Once they exist: nothing; a tag key no longer wanted is an update too.
+    o.statements_policy = crate::function_settings::statements_policy(&d.statements);
+    o.reserved_concurrency = Some(3);
+    for tags in [
+        &mut o.role.as_mut().unwrap().tags,
+        &mut o.function.as_mut().unwrap().tags,
+        &mut o.api.as_mut().unwrap().tags,
+        &mut o.log_group.as_mut().unwrap().tags,
+    ] {
+        tags.insert("team".into(), "chat".into());
+    }
+    assert!(plan(&d, &o).is_empty(), "{:?}", plan(&d, &o));
+    d.tags.remove("team");
+    d.statements.clear();
+    d.reserved_concurrency = None;
+    let resources: Vec<String> = plan(&d, &o).iter().map(|c| format!("{} {}", c.action, c.resource)).collect();
+    assert_eq!(resources.len(), 6, "{resources:?}");
+    assert!(resources.contains(&"delete IAM statements policy".to_string()));
+    assert!(resources.contains(&"delete reserved concurrency".to_string()));
 }
