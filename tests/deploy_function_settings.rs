@@ -121,7 +121,11 @@ async fn statements_tags_and_concurrency_are_deployed_changed_and_removed() {
     write_manifest(&project, FIRST);
     let first = project.deploy("dev");
     for write in ["iam:PutRolePolicy", "lambda:PutFunctionConcurrency"] {
-        assert!(first.writes().iter().any(|w| w == write), "{:?}", first.writes());
+        assert!(
+            first.writes().iter().any(|w| w == write),
+            "{:?}",
+            first.writes()
+        );
     }
 
     let policies = inline_policies(&project).await;
@@ -185,7 +189,9 @@ async fn statements_tags_and_concurrency_are_deployed_changed_and_removed() {
 
     project.deploy("dev");
     let policies = inline_policies(&project).await;
-    let statements = policies["socket-statements"]["Statement"].as_array().unwrap();
+    let statements = policies["socket-statements"]["Statement"]
+        .as_array()
+        .unwrap();
     assert_eq!(statements.len(), 2);
     assert_eq!(statements[1]["Effect"], "Deny");
     let wanted = expected_tags(&[("team", "platform"), ("owner", "ops")]);
@@ -227,7 +233,11 @@ async fn socket_tag_keys_and_unknown_statement_keys_are_refused_before_any_call(
     let project = Project::builder("settingsbad").start();
     write_manifest(&project, "    tags:\n      socket:stage: prod\n");
     let refused = project.run(&["deploy", "--stage", "dev", "-v"]).failure();
-    assert!(refused.stderr.contains("socket's own"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("socket's own"),
+        "{}",
+        refused.stderr
+    );
     assert!(refused.calls().is_empty(), "{:?}", refused.calls());
 
     write_manifest(
@@ -240,6 +250,10 @@ async fn socket_tag_keys_and_unknown_statement_keys_are_refused_before_any_call(
         "{}",
         refused.stderr
     );
-    assert!(refused.stderr.contains("serverless.yml:"), "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("serverless.yml:"),
+        "{}",
+        refused.stderr
+    );
     assert!(refused.calls().is_empty(), "{:?}", refused.calls());
 }
