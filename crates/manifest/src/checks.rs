@@ -8,7 +8,7 @@ use super::names;
 use super::read::Scope;
 use super::Architecture;
 
-type Checked<T> = Result<T, (String, String)>;
+pub(crate) type Checked<T> = Result<T, (String, String)>;
 
 pub(crate) fn text(s: &str, _: &Scope) -> Checked<String> {
     Ok(s.to_string())

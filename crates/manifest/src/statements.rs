@@ -88,7 +88,7 @@ pub(crate) fn read(field: &Field) -> Result<Vec<Statement>, ManifestError> {
 fn list(
     field: &Field,
     expecting: &str,
-    check: fn(&str, &Scope) -> Result<String, (String, String)>,
+    check: fn(&str, &Scope) -> crate::checks::Checked<String>,
 ) -> Result<Vec<String>, ManifestError> {
     let items = match field.items() {
         Ok(items) => items,
