@@ -17,7 +17,7 @@ pub fn raise_soft_limit() -> std::io::Result<(u64, u64)> {
             return Err(std::io::Error::last_os_error());
         }
     }
-    Ok((limit.rlim_cur as u64, limit.rlim_max as u64))
+    Ok((limit.rlim_cur, limit.rlim_max))
 }
 
 /// The soft open-file limit of another process (`Max open files` in `/proc/PID/limits`).
