@@ -561,11 +561,19 @@ async fn two_hundred_connections_echo_twenty_messages_each() {
     );
 }
 
-/// The workers that ran the `sleep` route, from their output prefix `[worker N sleep <id>]`.
-fn workers_that_slept(dev: &SocketDev) -> BTreeSet<String> {
+/// The workers that ran the `sleep` route, from their output prefix `[worker N sleep <id>]`,
+/// once `runs` invocations printed their line (a worker prints it after the reply was sent).
+async fn workers_that_slept(dev: &SocketDev, runs: usize) -> BTreeSet<String> {
+    let is_sleep = |line: &String| line.contains("socket invocation route=sleep ");
+    let give_up = Instant::now() + WAIT;
+    while dev.output().iter().filter(|line| is_sleep(line)).count() < runs
+        && Instant::now() < give_up
+    {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     dev.output()
         .iter()
-        .filter(|line| line.contains("socket invocation route=sleep "))
+        .filter(|line| is_sleep(line))
         .filter_map(|line| {
             let label = line.strip_prefix('[')?.split_once(']')?.0;
             match label.split(' ').collect::<Vec<_>>().as_slice() {
@@ -601,13 +609,13 @@ async fn busy_workers_scale_out_on_demand_up_to_the_cap() {
     // Lambda runs 8 concurrent invocations in 8 execution environments.
     let dev = SocketDev::echo(&["--timeout", "30"]);
     sleep_from_many(&dev, 8, 1500).await;
-    let workers = workers_that_slept(&dev);
+    let workers = workers_that_slept(&dev, 8).await;
     assert_eq!(workers.len(), 8, "{workers:?}\n{}", dev.output().join("\n"));
 
     // `--workers` caps them: one invocation per worker, the rest wait.
     let capped = SocketDev::echo(&["--workers", "2", "--timeout", "30"]);
     sleep_from_many(&capped, 4, 200).await;
-    let workers = workers_that_slept(&capped);
+    let workers = workers_that_slept(&capped, 4).await;
     assert_eq!(
         workers.len(),
         2,
