@@ -144,7 +144,13 @@ pub async fn load_with_env(
             })
         }
         (None, None) => {
-            if let Some(profile) = profile_of(manifest, &env) {
+            if let Some(profile) = &manifest.profile {
+                // The default chain would still take keys from the environment first.
+                let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .profile_name(profile)
+                    .build();
+                loader = loader.profile_name(profile).credentials_provider(provider);
+            } else if let Some(profile) = env.get("AWS_PROFILE") {
                 loader = loader.profile_name(profile);
             }
             CredentialSource::DefaultChain
