@@ -125,7 +125,10 @@ async fn with_aws_the_workers_get_the_stage_credentials_and_the_secret_is_never_
     assert_eq!(environment["AWS_REGION"], "eu-west-1");
     let output = dev.output().join("\n");
     assert!(!output.contains(SECRET), "the secret is printed:\n{output}");
-    assert!(!output.contains(KEY), "the key id is shown masked only:\n{output}");
+    assert!(
+        !output.contains(KEY),
+        "the key id is shown masked only:\n{output}"
+    );
     assert!(
         output.contains("AWS credentials of stage dev"),
         "it says whose credentials the handler gets:\n{output}"
@@ -139,8 +142,7 @@ async fn without_aws_the_workers_keep_the_dummy_credentials() {
     let dev = start(&manifest, &[]);
     let environment = worker_environment(&dev).await;
     assert_eq!(
-        environment["AWS_ACCESS_KEY_ID"],
-        "AKIDLOCALSOCKETDEV00",
+        environment["AWS_ACCESS_KEY_ID"], "AKIDLOCALSOCKETDEV00",
         "the emulator's dummy key id"
     );
     assert_ne!(environment["AWS_SECRET_ACCESS_KEY"], SECRET);

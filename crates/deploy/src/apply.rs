@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::aws::domain::DomainName;
-use crate::aws::{apigateway, authorizer as aws_authorizer, domain as aws_domain};
 use crate::aws::tagging::{self, Tagged};
+use crate::aws::{apigateway, authorizer as aws_authorizer, domain as aws_domain};
 use crate::aws::{dynamodb, iam, lambda, logs, Clients};
 use crate::deploy::DeployError;
 use crate::desired::{user_env_names, CodeBundle, Desired};
@@ -518,8 +518,14 @@ impl<'a> Deployer<'a> {
                 Resource::StatementsPolicy | Resource::ReservedConcurrency | Resource::Tags { .. },
                 _,
             ) => {
-                crate::function_settings::apply(c, d, self.account(), self.api_id.as_deref(), change)
-                    .await?
+                crate::function_settings::apply(
+                    c,
+                    d,
+                    self.account(),
+                    self.api_id.as_deref(),
+                    change,
+                )
+                .await?
             }
             (resource, action) => {
                 unreachable!("the plan never asks to {action} {resource}")

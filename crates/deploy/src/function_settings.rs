@@ -47,7 +47,10 @@ pub fn statements_policy(statements: &[Statement]) -> Option<Value> {
 
 /// The statements policy and reserved concurrency, after the function's own changes.
 pub fn plan(desired: &Desired, observed: &Observed, plan: &mut Plan) {
-    match (statements_policy(&desired.statements), &observed.statements_policy) {
+    match (
+        statements_policy(&desired.statements),
+        &observed.statements_policy,
+    ) {
         (Some(wanted), Some(current)) if wanted == *current => {}
         (Some(_), Some(_)) => plan.push(Change::update(
             Resource::StatementsPolicy,
@@ -89,7 +92,12 @@ pub fn plan(desired: &Desired, observed: &Observed, plan: &mut Plan) {
         retag(TagTarget::RegistryTable, &table.tags);
     }
     if let Some(wanted) = &desired.domain {
-        if let Some(domain) = observed.domains.owned.iter().find(|d| d.name == wanted.name) {
+        if let Some(domain) = observed
+            .domains
+            .owned
+            .iter()
+            .find(|d| d.name == wanted.name)
+        {
             retag(TagTarget::Domain(domain.name.clone()), &domain.tags);
         }
     }
@@ -150,7 +158,10 @@ pub async fn apply(
             let partition = &account.partition;
             let region = &names.region;
             let (resource, current) = match of {
-                TagTarget::Role => (Tagged::Role(names.role.clone()), role_tags(clients, names).await?),
+                TagTarget::Role => (
+                    Tagged::Role(names.role.clone()),
+                    role_tags(clients, names).await?,
+                ),
                 TagTarget::Function => {
                     let arn = account.function_arn(region, &names.function);
                     let tags = lambda::get_function(clients, &names.function)
@@ -207,7 +218,10 @@ async fn role_tags(
 pub fn tag_summary(set: &BTreeMap<String, String>, remove: &[String]) -> String {
     let mut parts = Vec::new();
     if !set.is_empty() {
-        parts.push(format!("set {}", set.keys().cloned().collect::<Vec<_>>().join(", ")));
+        parts.push(format!(
+            "set {}",
+            set.keys().cloned().collect::<Vec<_>>().join(", ")
+        ));
     }
     if !remove.is_empty() {
         parts.push(format!("removed {}", remove.join(", ")));

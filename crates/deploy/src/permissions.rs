@@ -57,7 +57,11 @@ pub const PERMISSIONS: &[Permission] = &[
     p("iam:ListRolePolicies", &["iam:ListRolePolicies"], &[Remove]),
     p("iam:GetRolePolicy", &["iam:GetRolePolicy"], &[Deploy, Info]),
     p("iam:PutRolePolicy", &["iam:PutRolePolicy"], &[Deploy]),
-    p("iam:DeleteRolePolicy", &["iam:DeleteRolePolicy"], &[Deploy, Remove]),
+    p(
+        "iam:DeleteRolePolicy",
+        &["iam:DeleteRolePolicy"],
+        &[Deploy, Remove],
+    ),
     p(
         "iam:PassRole",
         &[
@@ -226,7 +230,11 @@ pub const PERMISSIONS: &[Permission] = &[
         &["dynamodb:CreateTable", "dynamodb:TagResource"],
         &[Deploy],
     ),
-    p("dynamodb:UntagResource", &["dynamodb:UntagResource"], &[Deploy]),
+    p(
+        "dynamodb:UntagResource",
+        &["dynamodb:UntagResource"],
+        &[Deploy],
+    ),
     p(
         "dynamodb:UpdateTimeToLive",
         &["dynamodb:UpdateTimeToLive"],

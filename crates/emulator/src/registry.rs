@@ -105,7 +105,8 @@ mod tests {
         let manifest = echo_manifest();
         let registry = Registry::start(&RegistryOptions::default(), &manifest, "127.0.0.1:3111");
         let table = format!("{}-connections", manifest.resource_prefix());
-        let environment = super::super::worker_environment(&manifest, "http://x", Some(&registry), None);
+        let environment =
+            super::super::worker_environment(&manifest, "http://x", Some(&registry), None);
         assert_eq!(
             variable(&environment, env::REGISTRY_TABLE),
             Some(table.as_str())

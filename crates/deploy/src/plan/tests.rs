@@ -596,7 +596,10 @@ fn statements_concurrency_and_user_tags_on_an_in_sync_stage_plan_only_those() {
     d.tags.insert("team".into(), "chat".into());
     let mut o = converged(&desired());
     let p = plan(&d, &o);
-    let resources: Vec<String> = p.iter().map(|c| format!("{} {}", c.action, c.resource)).collect();
+    let resources: Vec<String> = p
+        .iter()
+        .map(|c| format!("{} {}", c.action, c.resource))
+        .collect();
     assert_eq!(
         resources,
         [
@@ -623,7 +626,10 @@ fn statements_concurrency_and_user_tags_on_an_in_sync_stage_plan_only_those() {
     d.tags.remove("team");
     d.statements.clear();
     d.reserved_concurrency = None;
-    let resources: Vec<String> = plan(&d, &o).iter().map(|c| format!("{} {}", c.action, c.resource)).collect();
+    let resources: Vec<String> = plan(&d, &o)
+        .iter()
+        .map(|c| format!("{} {}", c.action, c.resource))
+        .collect();
     assert_eq!(resources.len(), 6, "{resources:?}");
     assert!(resources.contains(&"delete IAM statements policy".to_string()));
     assert!(resources.contains(&"delete reserved concurrency".to_string()));
