@@ -9,7 +9,8 @@ use socket_protocol::percent;
 use socket_tests::deploy_project::{Project, Spec, SERVICE};
 use socket_tests::moto::{ACCOUNT, REGION};
 
-const ROLE: &str = "echo-dev-role";
+/// `{service}-{stage}-{region}`.
+const ROLE: &str = "echo-dev-us-east-1";
 const FUNCTION: &str = "echo-dev";
 
 fn write_manifest(project: &Project, extra: &str) {
@@ -26,8 +27,15 @@ const SECOND: &str = "    iamRoleStatements:\n      - effect: Allow\n        act
 /// The role's inline policies by name (IAM returns them URL-encoded).
 async fn inline_policies(project: &Project) -> BTreeMap<String, Value> {
     let iam = &project.aws.iam;
-    let Ok(names) = iam.list_role_policies().role_name(ROLE).send().await else {
-        return BTreeMap::new();
+    let names = match iam.list_role_policies().role_name(ROLE).send().await {
+        Ok(names) => names,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|e| e.is_no_such_entity_exception()) =>
+        {
+            return BTreeMap::new()
+        }
+        Err(e) => panic!("ListRolePolicies: {e:?}"),
     };
     let mut out = BTreeMap::new();
     for name in names.policy_names() {
@@ -120,7 +128,7 @@ async fn statements_tags_and_concurrency_are_deployed_changed_and_removed() {
     let project = Project::builder("settings").start();
     write_manifest(&project, FIRST);
     let first = project.deploy("dev");
-    for write in ["iam:PutRolePolicy", "lambda:PutFunctionConcurrency"] {
+    for write in ["IAM.PutRolePolicy", "Lambda.PutFunctionConcurrency"] {
         assert!(
             first.writes().iter().any(|w| w == write),
             "{:?}",
@@ -129,6 +137,7 @@ async fn statements_tags_and_concurrency_are_deployed_changed_and_removed() {
     }
 
     let policies = inline_policies(&project).await;
+    assert!(policies.contains_key("socket-statements"), "{policies:?}");
     assert_eq!(
         policies["socket-statements"],
         json!({
@@ -208,7 +217,7 @@ async fn statements_tags_and_concurrency_are_deployed_changed_and_removed() {
     write_manifest(&project, "");
     let run = project.deploy("dev");
     assert!(
-        run.writes().iter().any(|w| w == "iam:DeleteRolePolicy"),
+        run.writes().iter().any(|w| w == "IAM.DeleteRolePolicy"),
         "{:?}",
         run.writes()
     );

@@ -5,8 +5,8 @@ GetDeployment(s) and UpdateStage answer 404 or "not implemented", and a stage ha
 `deploymentId`. This adds them as AWS's API reference describes them (a deployment is built at
 once, `DEPLOYED`; CreateDeployment with StageName or UpdateStage with DeploymentId makes a stage
 serve it; a deployment of an API without routes is refused as on AWS), and gives WebSocket APIs
-the `wss://` ApiEndpoint AWS reports. TagResource and UntagResource keep their tags apart from the
-tags GetApi and GetDomainName report; here they change the API's or domain name's own, as on AWS.
+the `wss://` ApiEndpoint AWS reports. TagResource and UntagResource keep a domain name's tags
+apart from the ones GetDomainName reports; here they change the domain name's own, as on AWS.
 
 With IAM enforced (`/moto-api/reset-auth`), moto checks a request's signature against a body
 it rebuilds from the parsed parameters when the request has none, so every signed GET or DELETE
@@ -181,11 +181,11 @@ ApiGatewayV2Response.get_deployment = get_deployment
 ApiGatewayV2Response.get_deployments = get_deployments
 ApiGatewayV2Response.update_stage = update_stage
 
+
 def _tagged(backend, resource_arn):
-    """The API or domain name an `arn:…:apigateway:{region}::/apis/{id}` (or `/domainnames/`) names."""
+    """The domain name an `arn:…:apigateway:{region}::/domainnames/{name}` names (an API's tags
+    already live where moto's TagResource puts them)."""
     path = resource_arn.split("::", 1)[-1]
-    if path.startswith("/apis/"):
-        return backend.apis.get(path[len("/apis/"):])
     if path.startswith("/domainnames/"):
         return backend.domain_names.get(path[len("/domainnames/"):])
     return None

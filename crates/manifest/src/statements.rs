@@ -2,7 +2,7 @@
 //! itself, so handlers can use other AWS services (named as in the Serverless Framework, with
 //! lower-case `effect`, `actions` and `resources`).
 
-use super::read::{Field, Key, Scope};
+use super::read::{Check, Field, Key, Scope};
 use super::ManifestError;
 
 /// One statement of the function's policy.
@@ -88,7 +88,7 @@ pub(crate) fn read(field: &Field) -> Result<Vec<Statement>, ManifestError> {
 fn list(
     field: &Field,
     expecting: &str,
-    check: fn(&str, &Scope) -> crate::checks::Checked<String>,
+    check: Check<String>,
 ) -> Result<Vec<String>, ManifestError> {
     let items = match field.items() {
         Ok(items) => items,
