@@ -25,9 +25,12 @@ pub fn target_dir() -> PathBuf {
 fn built() -> &'static PathBuf {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
-        let status = Command::new(env!("CARGO"))
+        let mut build = Command::new(env!("CARGO"));
+        build
             .args(["build", "--workspace", "--all-targets"])
-            .current_dir(workspace_root())
+            .current_dir(workspace_root());
+        without_test_variables(&mut build);
+        let status = build
             .status()
             .expect("run cargo build --workspace --all-targets");
         assert!(
@@ -36,6 +39,29 @@ fn built() -> &'static PathBuf {
         );
         target_dir().join("debug")
     })
+}
+
+/// Removes the variables cargo sets for a test process (`CARGO_PKG_NAME`, `CARGO_MANIFEST_DIR`,
+/// …) from a command that runs cargo: build scripts such as ring's declare
+/// `rerun-if-env-changed` on them, so a build seeing them would rebuild those crates and all
+/// above them, and the test command's next build would rebuild them back.
+pub fn without_test_variables(command: &mut Command) {
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        let set_for_tests = ["CARGO_PKG_", "CARGO_MANIFEST_", "CARGO_BIN_"]
+            .iter()
+            .any(|prefix| name.starts_with(prefix))
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+                "CARGO_TARGET_TMPDIR",
+                "OUT_DIR",
+            ]
+            .contains(&name.as_ref());
+        if set_for_tests {
+            command.env_remove(name.as_ref());
+        }
+    }
 }
 
 /// The `socket` binary.
