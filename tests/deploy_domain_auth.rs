@@ -13,14 +13,6 @@ use socket_tests::moto::{ACCOUNT, REGION};
 
 const CERTIFICATE: &str = "arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d";
 
-fn write_manifest(project: &Project, extra: &str) {
-    project.write_manifest(&Spec::default());
-    let path = project.dir.join("serverless.yml");
-    let mut yaml = std::fs::read_to_string(&path).unwrap();
-    yaml.push_str(extra);
-    std::fs::write(path, yaml).unwrap();
-}
-
 const AUTHORIZER: &str = "    authorizer:\n      identitySources:\n        - route.request.querystring.token\n        - route.request.header.Authorization\n";
 
 fn domain(base_path: &str) -> String {
@@ -73,7 +65,7 @@ async fn statements(project: &Project) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_authorizer_on_connect_with_its_permission_converges_and_is_removed() {
     let project = Project::builder("authorizer").start();
-    write_manifest(&project, AUTHORIZER);
+    project.write_manifest_with(&Spec::default(), AUTHORIZER);
     let first = project.deploy("dev");
     assert!(
         first
@@ -135,7 +127,7 @@ async fn an_authorizer_on_connect_with_its_permission_converges_and_is_removed()
     assert_eq!(again.writes(), Vec::<String>::new(), "{:?}", again.calls());
 
     // Taken out of the manifest: detached, deleted, its permission removed.
-    write_manifest(&project, "");
+    project.write_manifest(&Spec::default());
     let without = project.deploy("dev");
     assert_eq!(
         without.writes(),
@@ -166,7 +158,7 @@ async fn an_authorizer_on_connect_with_its_permission_converges_and_is_removed()
         .iter()
         .any(|s| s["Sid"] == "socket-apigateway-authorizer"));
 
-    write_manifest(&project, AUTHORIZER);
+    project.write_manifest_with(&Spec::default(), AUTHORIZER);
     project.deploy("dev");
     project.remove("dev");
     assert_eq!(
@@ -215,7 +207,7 @@ async fn mappings(project: &Project, domain: &str) -> Vec<(String, String, Strin
 #[tokio::test(flavor = "multi_thread")]
 async fn a_custom_domain_is_created_mapped_remapped_and_removed() {
     let project = Project::builder("domain").start();
-    write_manifest(&project, &domain("v1"));
+    project.write_manifest_with(&Spec::default(), &domain("v1"));
     let first = project.deploy("dev");
     let api = api_id(&project).await.expect("the API exists");
 
@@ -275,7 +267,7 @@ async fn a_custom_domain_is_created_mapped_remapped_and_removed() {
     let again = project.deploy("dev");
     assert_eq!(again.writes(), Vec::<String>::new(), "{:?}", again.calls());
 
-    write_manifest(&project, &domain("v2"));
+    project.write_manifest_with(&Spec::default(), &domain("v2"));
     project.deploy("dev");
     assert_eq!(
         mappings(&project, "chat.example.com").await,
@@ -290,11 +282,11 @@ async fn a_custom_domain_is_created_mapped_remapped_and_removed() {
     );
 
     // Out of the manifest: mapping and domain name deleted.
-    write_manifest(&project, "");
+    project.write_manifest(&Spec::default());
     project.deploy("dev");
     assert!(domain_names(&project).await.is_empty());
 
-    write_manifest(&project, &domain(""));
+    project.write_manifest_with(&Spec::default(), &domain(""));
     project.deploy("dev");
     assert_eq!(
         mappings(&project, "chat.example.com").await,
@@ -349,7 +341,7 @@ async fn a_domain_mapped_to_another_api_is_refused_before_any_write() {
         .await
         .unwrap();
 
-    write_manifest(&project, &domain("v1"));
+    project.write_manifest_with(&Spec::default(), &domain("v1"));
     let zip = project.zip();
     let refused = project
         .run(&[
@@ -381,8 +373,8 @@ async fn a_domain_mapped_to_another_api_is_refused_before_any_write() {
 async fn a_certificate_of_another_region_is_refused_at_its_line_before_any_call() {
     let project = Project::builder("cert-region").start();
     let other = "arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d";
-    write_manifest(
-        &project,
+    project.write_manifest_with(
+        &Spec::default(),
         &format!("    domain:\n      name: chat.example.com\n      certificate: {other}\n"),
     );
     let lines = std::fs::read_to_string(project.dir.join("serverless.yml")).unwrap();

@@ -13,14 +13,6 @@ use socket_tests::moto::{ACCOUNT, REGION};
 const ROLE: &str = "echo-dev-us-east-1";
 const FUNCTION: &str = "echo-dev";
 
-fn write_manifest(project: &Project, extra: &str) {
-    project.write_manifest(&Spec::default());
-    let path = project.dir.join("serverless.yml");
-    let mut yaml = std::fs::read_to_string(&path).unwrap();
-    yaml.push_str(extra);
-    std::fs::write(path, yaml).unwrap();
-}
-
 const FIRST: &str = "    iamRoleStatements:\n      - effect: Allow\n        actions: [s3:GetObject, s3:PutObject]\n        resources:\n          - arn:aws:s3:::uploads/*\n    tags:\n      team: chat\n      env: test\n    reservedConcurrency: 5\n";
 const SECOND: &str = "    iamRoleStatements:\n      - effect: Allow\n        actions: [sqs:SendMessage]\n        resources: ['*']\n      - effect: Deny\n        actions: [s3:DeleteObject]\n        resources: [arn:aws:s3:::uploads/*]\n    tags:\n      team: platform\n      owner: ops\n";
 
@@ -126,7 +118,7 @@ fn assert_no_writes(run: &socket_tests::socket_run::Run) {
 #[tokio::test(flavor = "multi_thread")]
 async fn statements_tags_and_concurrency_are_deployed_changed_and_removed() {
     let project = Project::builder("settings").start();
-    write_manifest(&project, FIRST);
+    project.write_manifest_with(&Spec::default(), FIRST);
     let first = project.deploy("dev");
     for write in ["IAM.PutRolePolicy", "Lambda.PutFunctionConcurrency"] {
         assert!(
@@ -165,7 +157,7 @@ async fn statements_tags_and_concurrency_are_deployed_changed_and_removed() {
     assert_no_writes(&project.deploy("dev"));
 
     // Changed statements and tags, no reserved concurrency: the plan names each change.
-    write_manifest(&project, SECOND);
+    project.write_manifest_with(&Spec::default(), SECOND);
     let plan = project.dry_run("dev");
     assert_no_writes(&plan);
     let changes: Vec<(String, String)> = plan.json()["changes"]
@@ -214,7 +206,7 @@ async fn statements_tags_and_concurrency_are_deployed_changed_and_removed() {
     assert_no_writes(&project.deploy("dev"));
 
     // No statements: their policy goes, socket's own stays.
-    write_manifest(&project, "");
+    project.write_manifest(&Spec::default());
     let run = project.deploy("dev");
     assert!(
         run.writes().iter().any(|w| w == "IAM.DeleteRolePolicy"),
@@ -225,7 +217,7 @@ async fn statements_tags_and_concurrency_are_deployed_changed_and_removed() {
     assert!(!policies.contains_key("socket-statements"), "{policies:?}");
     assert!(policies.contains_key("socket-manage-connections"));
 
-    write_manifest(&project, FIRST);
+    project.write_manifest_with(&Spec::default(), FIRST);
     project.deploy("dev");
     project.remove("dev");
     assert!(inline_policies(&project).await.is_empty());
@@ -240,7 +232,7 @@ async fn statements_tags_and_concurrency_are_deployed_changed_and_removed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn socket_tag_keys_and_unknown_statement_keys_are_refused_before_any_call() {
     let project = Project::builder("settingsbad").start();
-    write_manifest(&project, "    tags:\n      socket:stage: prod\n");
+    project.write_manifest_with(&Spec::default(), "    tags:\n      socket:stage: prod\n");
     let refused = project.run(&["deploy", "--stage", "dev", "-v"]).failure();
     assert!(
         refused.stderr.contains("socket's own"),
@@ -249,9 +241,7 @@ async fn socket_tag_keys_and_unknown_statement_keys_are_refused_before_any_call(
     );
     assert!(refused.calls().is_empty(), "{:?}", refused.calls());
 
-    write_manifest(
-        &project,
-        "    iamRoleStatements:\n      - effect: Allow\n        actions: ['*']\n        resource: ['*']\n",
+    project.write_manifest_with(&Spec::default(), "    iamRoleStatements:\n      - effect: Allow\n        actions: ['*']\n        resource: ['*']\n",
     );
     let refused = project.run(&["deploy", "--stage", "dev", "-v"]).failure();
     assert!(

@@ -106,6 +106,12 @@ impl Project {
     }
 
     pub fn write_manifest(&self, spec: &Spec) {
+        self.write_manifest_with(spec, "");
+    }
+
+    /// [`Project::write_manifest`] with `extra_inputs` (YAML lines indented under `inputs:`)
+    /// appended, for inputs `Spec` does not model.
+    pub fn write_manifest_with(&self, spec: &Spec, extra_inputs: &str) {
         let code = workspace_root().join("examples").join("echo");
         let mut yaml = format!(
             "name: {SERVICE}\nstage: dev\n\nSocket:\n  component: socket\n  inputs:\n    region: {REGION}\n    \
@@ -129,6 +135,7 @@ impl Project {
         if spec.connections {
             yaml.push_str("    connections: true\n");
         }
+        yaml.push_str(extra_inputs);
         std::fs::write(self.dir.join("serverless.yml"), yaml).unwrap();
     }
 
