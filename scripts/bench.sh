@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Runs the benchmarks of BENCHMARKS.md and prints their figures.
 #
-#   scripts/bench.sh                   everything: echo, hold, runtime, zip, deploy, broadcast, chat
+#   scripts/bench.sh                   everything: echo, hold, runtime, zip, deploy, broadcast, chat,
+#                                      edit-loop
 #   scripts/bench.sh echo runtime      only some parts
 #
 # Environment: REPEATS (echo runs per server and load, default 3), ECHO_TIME_LIMIT (seconds a slow
 # server gets per echo run, default 60), HOLD (connections to hold, default 10000), BROADCAST
 # (members of the broadcast channel, default 10000),
-# INVOCATIONS (runtime, default 10000), COLD_STARTS (default 50).
+# INVOCATIONS (runtime, default 10000), COLD_STARTS (default 50), EDITS (edit-loop, default 5).
 #
 # It first builds what it measures (release `socket` and `socket-bench`, the Lambda builds of
 # examples/echo and bare-echo) and installs the peers (scripts/bench-peers.sh). Then, as root, it
@@ -20,7 +21,7 @@ root=$(pwd)
 out=$root/target/bench
 results=$out/results.jsonl
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(echo hold runtime zip deploy broadcast chat)
+[ ${#parts[@]} -gt 0 ] || parts=(echo hold runtime zip deploy broadcast chat edit-loop)
 wants() { local p; for p in "${parts[@]}"; do [ "$p" = "$1" ] && return 0; done; return 1; }
 
 REPEATS=${REPEATS:-3}
@@ -252,6 +253,16 @@ measure() {
   if wants deploy; then measure_deploy; fi
   if wants broadcast; then measure_broadcast; fi
   if wants chat; then measure_chat; fi
+  if wants edit-loop; then measure_edit_loop; fi
+}
+
+measure_edit_loop() {
+  # Save → new code served, on a `socket init` project, for the worker targets this host runs.
+  local target
+  for target in lambda host; do
+    "$bench" edit-loop --socket "$socket" --worker-target "$target" --edits "${EDITS:-5}" \
+      --dir "$out/edit-loop-$target" --record "$results" || true
+  done
 }
 
 measure_broadcast() {
@@ -322,7 +333,7 @@ measure_deploy() {
 if [ "${1:-}" = --in-namespace ]; then
   shift
   parts=("$@")
-  [ ${#parts[@]} -gt 0 ] || parts=(echo hold runtime zip deploy broadcast chat)
+  [ ${#parts[@]} -gt 0 ] || parts=(echo hold runtime zip deploy broadcast chat edit-loop)
   measure
   exit 0
 fi

@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use futures_util::SinkExt;
 use serde_json::{json, Value};
 use socket_protocol::percent;
+use socket_tests::echo_checks;
+use socket_tests::echo_project::EchoProject;
 use socket_tests::http_client;
 use socket_tests::socket_dev::SocketDev;
 use socket_tests::ws_client::{self, Received};
@@ -21,112 +23,19 @@ const WAIT: Duration = Duration::from_secs(10);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn echo_whoami_and_default_routes() {
-    let dev = SocketDev::echo(&["--workers", "2"]);
-    let mut client = ws_client::connect(&dev.ws_url).await;
-
-    ws_client::send_route(
-        &mut client,
-        "echo",
-        json!({"hello": "world", "n": [1, 2, 3]}),
-    )
-    .await;
-    assert_eq!(
-        ws_client::next_json(&mut client, WAIT).await,
-        json!({"hello": "world", "n": [1, 2, 3]})
-    );
-
-    let id = ws_client::whoami(&mut client).await;
-    assert_eq!(id.len(), 16, "an API Gateway-shaped connection id: {id}");
-    assert!(id.ends_with('='), "{id}");
-
-    ws_client::send_route(&mut client, "whoami", Value::Null).await;
-    assert_eq!(
-        ws_client::next_json(&mut client, WAIT).await,
-        json!({"connectionId": id, "stage": "dev"})
-    );
-
-    // Not JSON: `$default`, with the raw body.
-    ws_client::send_text(&mut client, "plain words, not JSON").await;
-    assert_eq!(
-        ws_client::next_json(&mut client, WAIT).await,
-        json!({"route": "default", "body": "plain words, not JSON"})
-    );
-
-    // JSON naming a route the manifest does not declare: `$default` too.
-    let undeclared = r#"{"route":"nowhere","data":1}"#;
-    ws_client::send_text(&mut client, undeclared).await;
-    assert_eq!(
-        ws_client::next_json(&mut client, WAIT).await,
-        json!({"route": "default", "body": undeclared})
-    );
-
-    // The worker output is shown with the route and the connection id.
-    let line = dev
-        .wait_for_line(WAIT, |line| {
-            line.contains("$connect") && line.contains(&id) && line.starts_with("[worker")
-        })
-        .await;
-    assert!(
-        line.is_some(),
-        "no worker line for $connect of {id}:\n{}",
-        dev.output().join("\n")
-    );
+    echo_checks::echo_whoami_and_default_routes(&SocketDev::echo(&["--workers", "2"])).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn handshake_is_refused_with_the_status_connect_returned() {
     let dev = SocketDev::echo(&["--workers", "1"]);
-    let refused = ws_client::try_connect(&format!("{}?reject=1", dev.ws_url)).await;
-    match refused {
-        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
-            assert_eq!(response.status().as_u16(), 403)
-        }
-        Err(other) => panic!("expected an HTTP 403 refusal, got {other}"),
-        Ok(_) => panic!("the handshake completed although $connect returned 403"),
-    }
-    // A refused connection never existed: no $disconnect for it.
-    let mut client = ws_client::connect(&format!("{}?reject=0", dev.ws_url)).await;
-    let id = ws_client::whoami(&mut client).await;
-    assert!(!id.is_empty());
-    let refused_line = dev
-        .wait_for_line(WAIT, |line| line.contains("refused by $connect with 403"))
-        .await
-        .expect("the refusal is logged");
-    let refused_id = refused_line
-        .split_whitespace()
-        .nth(1)
-        .expect("connection id in the line")
-        .to_string();
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    assert!(
-        !dev.output()
-            .iter()
-            .any(|line| line.contains(&refused_id) && line.contains("disconnected")),
-        "a refused connection got a $disconnect"
-    );
+    echo_checks::handshake_is_refused_with_the_status_connect_returned(&dev).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn failing_handler_gets_the_error_frame_and_the_connection_stays_open() {
     let dev = SocketDev::echo(&["--workers", "1"]);
-    let mut client = ws_client::connect(&dev.ws_url).await;
-    let id = ws_client::whoami(&mut client).await;
-
-    ws_client::send_route(&mut client, "fail", Value::Null).await;
-    let frame = ws_client::next_json(&mut client, WAIT).await;
-    assert_eq!(frame["message"], "Internal server error", "{frame}");
-    assert_eq!(frame["connectionId"], id.as_str(), "{frame}");
-    assert!(
-        frame["requestId"].as_str().is_some_and(|r| !r.is_empty()),
-        "{frame}"
-    );
-    assert_eq!(frame.as_object().unwrap().len(), 3, "{frame}");
-
-    ws_client::send_route(&mut client, "echo", json!("still here")).await;
-    assert_eq!(
-        ws_client::next_json(&mut client, WAIT).await,
-        json!("still here")
-    );
+    echo_checks::failing_handler_gets_the_error_frame_and_the_connection_stays_open(&dev).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -692,129 +601,32 @@ fn child_processes(parent: u32) -> Vec<u32> {
     children
 }
 
+/// `socket dev` building the handler itself for `worker_target` passes the echo checks, and
+/// rebuilds and swaps the workers on an edit.
+async fn built_by_socket_dev_for(worker_target: &str) {
+    let project = EchoProject::new();
+    let dev = project.socket_dev(worker_target);
+    echo_checks::echo_whoami_and_default_routes(&dev).await;
+    echo_checks::handshake_is_refused_with_the_status_connect_returned(&dev).await;
+    echo_checks::failing_handler_gets_the_error_frame_and_the_connection_stays_open(&dev).await;
+    echo_checks::editing_the_handler_rebuilds_and_swaps_workers(&dev, &project).await;
+}
+
+/// The static Linux musl build, what Lambda runs (the default on Linux).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn editing_the_handler_rebuilds_and_swaps_workers_without_dropping_connections() {
-    let root = socket_tests::workspace::workspace_root();
-    let project = Project::echo_copy(&root);
-    let args: Vec<String> = [
-        "dev",
-        "--config",
-        &project.dir.join("serverless.yml").display().to_string(),
-        "--port",
-        "0",
-        "--workers",
-        "2",
-        // The first invocation of freshly swapped workers can be slow on a loaded machine; this
-        // test is about the swap, not the function timeout.
-        "--timeout",
-        "30",
-    ]
-    .iter()
-    .map(|arg| arg.to_string())
-    .collect();
-    // A target folder of its own that outlives the test, so only the first run builds cold.
-    let target = root.join("target").join("socket-dev-watch-test");
-    let dev = SocketDev::start_with_env(
-        &args,
-        &[("CARGO_TARGET_DIR", &target.display().to_string())],
-    );
-
-    let mut client = ws_client::connect(&dev.ws_url).await;
-    let id = ws_client::whoami(&mut client).await;
-
-    // An edit: whoami gains a field. The same connection sees the new code.
-    project.edit("src/main.rs", |source| {
-        source.replace(
-            r#""stage": socket.stage() }"#,
-            r#""stage": socket.stage(), "generation": 2 }"#,
-        )
-    });
-    let rebuilt = dev
-        .wait_for_line(Duration::from_secs(600), |line| {
-            line.contains("[watch] rebuilt")
-        })
-        .await;
-    assert!(
-        rebuilt.is_some(),
-        "no rebuild:\n{}",
-        dev.output().join("\n")
-    );
-    ws_client::send_route(&mut client, "whoami", Value::Null).await;
-    assert_eq!(
-        ws_client::next_json(&mut client, WAIT).await,
-        json!({"connectionId": id, "stage": "dev", "generation": 2})
-    );
-
-    // A broken edit: the error is shown and the previous workers keep serving.
-    project.edit("src/main.rs", |source| format!("{source}\nfn broken( {{\n"));
-    let failed = dev
-        .wait_for_line(Duration::from_secs(600), |line| {
-            line.contains("[watch] build failed")
-        })
-        .await;
-    assert!(
-        failed.is_some(),
-        "no build failure shown:\n{}",
-        dev.output().join("\n")
-    );
-    ws_client::send_route(&mut client, "whoami", Value::Null).await;
-    assert_eq!(
-        ws_client::next_json(&mut client, WAIT).await,
-        json!({"connectionId": id, "stage": "dev", "generation": 2})
-    );
-    assert!(
-        !dev.output()
-            .iter()
-            .any(|line| line.contains(&format!("{id} disconnected"))),
-        "the connection was dropped:\n{}",
-        dev.output().join("\n")
-    );
+async fn lambda_target_workers_pass_the_echo_checks_and_rebuild_on_edit() {
+    built_by_socket_dev_for("lambda").await;
 }
 
-/// A copy of `examples/echo` as a standalone crate in a temporary folder.
-struct Project {
-    dir: std::path::PathBuf,
-}
-
-impl Project {
-    fn echo_copy(root: &std::path::Path) -> Project {
-        let unique = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("socket-dev-watch-{}-{unique}", std::process::id()));
-        std::fs::create_dir_all(dir.join("src")).unwrap();
-        let example = root.join("examples/echo");
-        std::fs::copy(example.join("src/main.rs"), dir.join("src/main.rs")).unwrap();
-        std::fs::copy(example.join("serverless.yml"), dir.join("serverless.yml")).unwrap();
-        // Same dependency versions as the workspace, so the crates are already downloaded.
-        std::fs::copy(root.join("Cargo.lock"), dir.join("Cargo.lock")).unwrap();
-        let runtime = root.join("runtime").display().to_string();
-        std::fs::write(
-            dir.join("Cargo.toml"),
-            format!(
-                "[package]\nname = \"echo\"\nversion = \"0.1.0\"\nedition = \"2021\"\npublish = false\n\n\
-                 [workspace]\n\n[dependencies]\nsocket-runtime = {{ path = {runtime:?} }}\n\
-                 tokio = {{ version = \"1\", features = [\"macros\", \"rt-multi-thread\", \"time\"] }}\n\
-                 serde_json = \"1\"\n"
-            ),
-        )
-        .unwrap();
-        Project { dir }
-    }
-
-    fn edit(&self, file: &str, change: impl FnOnce(String) -> String) {
-        let path = self.dir.join(file);
-        let source = std::fs::read_to_string(&path).unwrap();
-        let changed = change(source.clone());
-        assert_ne!(source, changed, "the edit changed nothing in {file}");
-        std::fs::write(path, changed).unwrap();
-    }
-}
-
-impl Drop for Project {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+/// The host's own target, what macOS and Windows run, forced here on Linux.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn host_target_workers_pass_the_echo_checks_and_rebuild_on_edit() {
+    built_by_socket_dev_for("host").await;
+    let built = socket_tests::workspace::workspace_root()
+        .join("target/socket-dev-watch-test/socket-dev/echo");
+    assert!(
+        built.is_file(),
+        "no host-target build at {}",
+        built.display()
+    );
 }

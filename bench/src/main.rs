@@ -4,6 +4,7 @@
 mod broadcast;
 mod deploy_run;
 mod echo_load;
+mod edit_loop;
 mod hold;
 mod instructions;
 mod management_stand_in;
@@ -105,6 +106,25 @@ enum Command {
         /// Longest wait, in seconds, for the last member to have the message.
         #[arg(long, default_value_t = 120)]
         timeout: u64,
+    },
+    /// Save → new code served: `socket init`, `socket dev`, then one-line edits of src/main.rs.
+    EditLoop {
+        /// The `socket` binary.
+        #[arg(long)]
+        socket: PathBuf,
+        /// Where the project and its (kept) target folder live.
+        #[arg(long, default_value = "target/bench/edit-loop")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        edits: usize,
+        /// `socket dev --worker-target`: auto, lambda or host.
+        #[arg(long, default_value = "auto")]
+        worker_target: String,
+        #[arg(long, default_value = "socket")]
+        label: String,
+        /// Append the result as a JSON line to this file.
+        #[arg(long)]
+        record: Option<PathBuf>,
     },
     /// Runtime API driver: the same MESSAGE event through BINARY and the bare baseline.
     Runtime {
@@ -328,6 +348,25 @@ async fn run(command: Command) -> Result<ExitCode, Box<dyn std::error::Error>> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::EditLoop {
+            socket,
+            dir,
+            edits,
+            worker_target,
+            label,
+            record: record_to,
+        } => {
+            let run = edit_loop::EditLoop {
+                socket,
+                dir: std::path::absolute(dir)?,
+                edits,
+                worker_target,
+            };
+            let report = run.run(&label).await?;
+            report.print();
+            record(record_to.as_deref(), &report)?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Broadcast {
             target,

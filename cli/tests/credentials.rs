@@ -67,6 +67,22 @@ fn other_stage_reads_its_own_file_and_region() {
 }
 
 #[test]
+fn json_names_the_same_source_with_the_key_masked() {
+    let dir = project(&[(".env", DEV), (".env.prod", PROD)]);
+    let out = stdout(&socket(dir.path(), &["--stage", "prod", "--json"], &[]));
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(report["stage"], "prod", "{report}");
+    assert_eq!(report["keyId"], "AKIA…PRD2", "{report}");
+    assert_eq!(report["region"], "eu-west-1", "{report}");
+    assert_eq!(report["envFileFound"], true, "{report}");
+    assert!(
+        report["source"].as_str().unwrap().ends_with(".env.prod"),
+        "{report}"
+    );
+    assert!(!out.contains("prod-secret-value") && !out.contains("AKIAPRODKEY00PRD2"));
+}
+
+#[test]
 fn process_environment_wins_over_the_file_with_a_warning() {
     let dir = project(&[(".env.prod", PROD)]);
     let out = socket(

@@ -68,13 +68,22 @@ fn socket(dir: &Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn init_then_package_works_in_an_empty_folder() {
     let parent = tempfile::tempdir().unwrap();
-    let out = socket(parent.path(), &["init", "chat-app"]);
+    let out = socket(parent.path(), &["init", "chat-app", "--json"]);
     assert!(
         out.status.success(),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
     let project = parent.path().join("chat-app");
+    let created: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(created["service"], "chat-app", "{created}");
+    assert_eq!(created["template"], "echo", "{created}");
+    let files = created["files"].as_array().unwrap();
+    assert!(files.iter().any(|f| f == "serverless.yml"), "{created}");
+    for file in files {
+        let file = project.join(file.as_str().unwrap());
+        assert!(file.is_file(), "listed but not written: {}", file.display());
+    }
     let gitignore = std::fs::read_to_string(project.join(".gitignore")).unwrap();
     assert!(
         gitignore.contains(".env*")
@@ -104,6 +113,26 @@ fn init_then_package_works_in_an_empty_folder() {
         &bootstrap_from_zip(&project.join(".socket/dev/bootstrap.zip")),
         0xB7,
     );
+
+    // The same package again (nothing to rebuild), as JSON: the digest of the zip on disk.
+    let out = socket(&project, &["package", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let package: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let zip = std::fs::read(project.join(".socket/dev/bootstrap.zip")).unwrap();
+    assert_eq!(package["size"], zip.len() as u64, "{package}");
+    use sha2::Digest;
+    assert_eq!(
+        package["sha256"],
+        hex::encode(sha2::Sha256::digest(&zip)),
+        "{package}"
+    );
+    assert_eq!(package["architecture"], "arm64", "{package}");
+    assert_eq!(package["target"], "aarch64-unknown-linux-musl", "{package}");
+    assert_eq!(package["service"], "chat-app", "{package}");
 }
 
 #[test]

@@ -3,6 +3,8 @@
 pub mod artifacts;
 pub mod chromium;
 pub mod deploy_project;
+pub mod echo_checks;
+pub mod echo_project;
 pub mod http_client;
 pub mod moto;
 pub mod socket_dev;

@@ -77,6 +77,7 @@ impl Moto {
                 credentials,
             ))
             .behavior_version(aws_config::BehaviorVersion::latest())
+            .http_client(socket_deploy::aws::http_client())
             .build();
         Aws {
             iam: aws_sdk_iam::Client::new(&config),

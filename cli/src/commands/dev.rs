@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use socket_build::WorkerTarget;
 use socket_deploy::credentials::{mask_key_id, CredentialSource};
 use socket_emulator::{AwsCredentials, DevOptions, Limits, RegistryOptions};
 use socket_manifest::Manifest;
@@ -38,6 +39,11 @@ pub struct Args {
     /// Run this prebuilt handler binary instead of building the handler crate (implies --no-watch).
     #[arg(long, value_name = "PATH")]
     bootstrap: Option<PathBuf>,
+    /// What the workers are built for: `lambda` is the deployed static Linux musl target (it
+    /// runs on Linux), `host` this machine's own target (the same handler code and Runtime API;
+    /// what macOS and Windows use), `auto` the first of the two that runs here.
+    #[arg(long, value_name = "TARGET", env = socket_build::dev_target::WORKER_TARGET_VARIABLE, default_value_t = WorkerTarget::Auto)]
+    worker_target: WorkerTarget,
     /// Turn the connection registry on: `socket dev` serves its DynamoDB table in memory at
     /// `/@dynamodb` on its own port, with no AWS account.
     #[arg(long)]
@@ -75,6 +81,7 @@ pub fn run(args: Args) -> miette::Result<()> {
         },
         function_timeout: args.timeout.map(seconds),
         bootstrap: args.bootstrap,
+        worker_target: args.worker_target,
         registry: (args.connections || args.registry_endpoint.is_some()).then_some(
             RegistryOptions {
                 table: None,

@@ -10,10 +10,23 @@ pub struct Args {
     /// Template to start from: `echo`, or `chat` (rooms and broadcast on the connection registry).
     #[arg(long, short = 't', default_value = "echo")]
     template: String,
+    /// Print what was created as one JSON object on stdout (no hints on stderr).
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> miette::Result<()> {
-    socket_init::init(&args.dir, &args.template)?;
+    let created = socket_init::init(&args.dir, &args.template)?;
+    if args.json {
+        let summary = serde_json::json!({
+            "dir": std::path::absolute(&args.dir).unwrap_or_else(|_| args.dir.clone()),
+            "template": args.template,
+            "service": created.service,
+            "files": created.files,
+        });
+        println!("{}", serde_json::to_string_pretty(&summary).expect("JSON"));
+        return Ok(());
+    }
     let shown = args.dir.display();
     eprintln!(
         "  ✓ Created a socket project in {shown} (template {})",

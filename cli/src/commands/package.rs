@@ -8,14 +8,24 @@ use crate::args::ManifestArgs;
 pub struct Args {
     #[command(flatten)]
     manifest: ManifestArgs,
+    /// Print the result as one JSON object on stdout (no progress on stderr).
+    #[arg(long)]
+    json: bool,
 }
 
 pub fn run(args: Args) -> miette::Result<()> {
-    let (manifest, package) = socket_build::packaging::run(
-        &args.manifest.config,
-        &args.manifest.overrides(),
-        Reporter::Human,
-    )?;
-    print!("{}", socket_build::packaging::summary(&manifest, &package));
+    let reporter = if args.json {
+        Reporter::Quiet
+    } else {
+        Reporter::Human
+    };
+    let (manifest, package) =
+        socket_build::packaging::run(&args.manifest.config, &args.manifest.overrides(), reporter)?;
+    if args.json {
+        let summary = socket_build::packaging::json_summary(&manifest, &package);
+        println!("{}", serde_json::to_string_pretty(&summary).expect("JSON"));
+    } else {
+        print!("{}", socket_build::packaging::summary(&manifest, &package));
+    }
     Ok(())
 }

@@ -7,6 +7,7 @@
 //! Zig ([`zig`]) where no C cross toolchain is installed.
 
 mod cargo;
+pub mod dev_target;
 pub mod host;
 pub mod packaging;
 pub mod profile;
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 
 use miette::Diagnostic;
 
+pub use dev_target::WorkerTarget;
 use profile::Profile;
 use socket_manifest::{Architecture, Manifest};
 use socket_progress::Reporter;
@@ -82,6 +84,18 @@ pub enum BuildError {
         reason: String,
         #[help]
         advice: String,
+    },
+
+    #[error("socket dev cannot build workers for the `{target}` target: {reason}")]
+    #[diagnostic(
+        code(socket::build::worker_target),
+        help(
+            "use `--worker-target host` (or SOCKET_DEV_WORKER_TARGET=host), or leave it at `auto`"
+        )
+    )]
+    WorkerTarget {
+        target: WorkerTarget,
+        reason: String,
     },
 
     #[error("SOCKET_BUILD_WITH is `{value}`")]
@@ -152,19 +166,30 @@ fn replay(result: Result<PathBuf, BuildError>) -> Result<PathBuf, BuildError> {
 
 /// Builds the handler for this machine, for `socket dev`, and returns the executable.
 ///
-/// When the host is the function's architecture the target is the same static musl target as
-/// the deployed binary, built with [`Profile::Dev`] (same code and target, faster to rebuild).
-pub fn build_for_dev(manifest: &Manifest, reporter: Reporter) -> Result<PathBuf, BuildError> {
+/// On Linux the target is the same static musl target as the deployed binary, built with
+/// [`Profile::Dev`] (same code and target, faster to rebuild); elsewhere, or when `target` is
+/// [`WorkerTarget::Host`], the host's own target ([`dev_target`]).
+pub fn build_for_dev(
+    manifest: &Manifest,
+    target: WorkerTarget,
+    reporter: Reporter,
+) -> Result<PathBuf, BuildError> {
     let manifest_path = crate_manifest(manifest)?;
-    let label = "Building handler for socket dev".to_string();
+    let arch = target
+        .rust_target()
+        .map_err(|reason| BuildError::WorkerTarget { target, reason })?;
+    let label = match arch {
+        Some(_) => "Building handler for socket dev".to_string(),
+        None => "Building handler for socket dev (host target)".to_string(),
+    };
     let step = reporter.step(&label);
     let result = (|| {
-        let (target, env) = match (std::env::consts::OS, Architecture::host()) {
-            ("linux", Some(host)) => {
+        let (target, env) = match arch {
+            Some(host) => {
                 toolchain::ensure_rust_target(host.rust_target(), &manifest.code)?;
                 (Some(host.rust_target()), toolchain::target_env(host))
             }
-            _ => (None, toolchain::TargetEnv::default()),
+            None => (None, toolchain::TargetEnv::default()),
         };
         let request = cargo::Request {
             manifest_path: &manifest_path,

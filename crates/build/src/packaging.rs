@@ -30,12 +30,33 @@ pub fn run(
     Ok((manifest, package))
 }
 
-/// The lines `socket package` prints on stdout.
-pub fn summary(manifest: &Manifest, package: &Package) -> String {
-    let display = package
+/// The package's path relative to the current folder when it is inside it.
+fn shown_path(package: &Package) -> &Path {
+    package
         .zip
         .strip_prefix(std::env::current_dir().unwrap_or_default())
-        .unwrap_or(&package.zip);
+        .unwrap_or(&package.zip)
+}
+
+/// What `socket package --json` prints: the same facts as [`summary`], plus the base64 digest
+/// Lambda reports as `CodeSha256`.
+pub fn json_summary(manifest: &Manifest, package: &Package) -> serde_json::Value {
+    serde_json::json!({
+        "package": shown_path(package),
+        "bootstrap": package.bootstrap,
+        "size": package.size,
+        "sha256": package.sha256_hex,
+        "codeSha256": package.code_sha256,
+        "service": manifest.service,
+        "stage": manifest.stage,
+        "architecture": package.architecture.as_lambda(),
+        "target": package.architecture.rust_target(),
+    })
+}
+
+/// The lines `socket package` prints on stdout.
+pub fn summary(manifest: &Manifest, package: &Package) -> String {
+    let display = shown_path(package);
     format!(
         "package:  {}\nsize:     {} bytes ({:.2} MiB)\nsha256:   {}\nservice:  {} › {} ({}, {})\n",
         display.display(),

@@ -101,6 +101,7 @@ pub async fn load_with_env(
     }
 
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
+        .http_client(crate::aws::http_client())
         .region(Region::new(manifest.region.clone()));
     // `--profile` is the user's explicit choice: it wins over keys from anywhere.
     let keys = |name| env.get(name).filter(|_| manifest.profile.is_none());
@@ -242,7 +243,7 @@ pub fn mask_key_id(key: &str) -> String {
 }
 
 /// What `socket credentials` prints: where a stage's credentials come from, never a secret.
-pub async fn describe(manifest: &Manifest) -> Result<String, CredentialsError> {
+pub async fn describe(manifest: &Manifest) -> Result<CredentialsReport, CredentialsError> {
     let (config, source) = load_with_env(manifest, process_env()).await?;
     let key_id = match config.credentials_provider() {
         Some(p) => p
@@ -253,11 +254,6 @@ pub async fn describe(manifest: &Manifest) -> Result<String, CredentialsError> {
         None => String::new(),
     };
     let env_file = manifest.env_file();
-    let file_state = if env_file.is_file() {
-        "found"
-    } else {
-        "not found"
-    };
     let source = match source {
         CredentialSource::EnvFile(path) => format!("{}", path.display()),
         CredentialSource::ProcessEnv => "process environment".to_string(),
@@ -265,16 +261,56 @@ pub async fn describe(manifest: &Manifest) -> Result<String, CredentialsError> {
             "AWS default chain (profile, SSO, credential_process, roles)".to_string()
         }
     };
-    let mut out = format!(
-        "stage:     {}\nenv file:  {} ({file_state})\nsource:    {source}\nkey id:    {key_id}\nregion:    {}\n",
-        manifest.stage,
-        env_file.display(),
-        manifest.region,
-    );
-    if let Some(url) = config.endpoint_url() {
-        out.push_str(&format!("endpoint:  {url}\n"));
+    Ok(CredentialsReport {
+        stage: manifest.stage.clone(),
+        env_file_found: env_file.is_file(),
+        env_file,
+        source,
+        key_id,
+        region: manifest.region.clone(),
+        endpoint: config.endpoint_url().map(str::to_string),
+    })
+}
+
+/// Where a stage's credentials come from, as `socket credentials` shows it: the key id masked,
+/// never the secret.
+#[derive(Clone, Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialsReport {
+    pub stage: String,
+    pub env_file: PathBuf,
+    pub env_file_found: bool,
+    /// The env file, the process environment or the AWS default chain.
+    pub source: String,
+    /// The access key id, masked: its first and last four characters.
+    pub key_id: String,
+    pub region: String,
+    /// `AWS_ENDPOINT_URL` when the SDK is pointed away from AWS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+}
+
+impl CredentialsReport {
+    /// The lines `socket credentials` prints.
+    pub fn text(&self) -> String {
+        let file_state = if self.env_file_found {
+            "found"
+        } else {
+            "not found"
+        };
+        let mut out = format!(
+            "stage:     {}\nenv file:  {} ({file_state})\nsource:    {}\nkey id:    {}\nregion:    {}\n",
+            self.stage,
+            self.env_file.display(),
+            self.source,
+            self.key_id,
+            self.region,
+        );
+        if let Some(url) = &self.endpoint {
+            out.push_str(&format!("endpoint:  {url}\n"));
+        }
+        out
     }
-    Ok(out)
 }
 
 /// The access keys a stage's SDK configuration resolves to (`socket dev --aws` hands them to

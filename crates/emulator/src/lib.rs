@@ -36,7 +36,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use socket_build::{build_for_dev, BuildError};
+use socket_build::{build_for_dev, BuildError, WorkerTarget};
 use socket_manifest::{Manifest, ManifestError, Overrides};
 use socket_progress::Reporter;
 
@@ -67,6 +67,8 @@ pub struct DevOptions {
     pub function_timeout: Option<Duration>,
     /// A prebuilt handler binary to run instead of building the handler crate (no watching).
     pub bootstrap: Option<PathBuf>,
+    /// What the workers are built for: the Lambda target where it runs here, or the host's own.
+    pub worker_target: WorkerTarget,
     /// The connection registry: `Some` when the manifest turns it on (`connections:`) or
     /// `--connections` / `--registry-endpoint` force it; `None` leaves it off (the workers get
     /// no `SOCKET_REGISTRY_TABLE`).
@@ -156,7 +158,8 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
         Some(path) => return Err(DevError::Bootstrap { path: path.clone() }),
         None => {
             let manifest = manifest.clone();
-            tokio::task::spawn_blocking(move || build_for_dev(&manifest, Reporter::Human))
+            let target = options.worker_target;
+            tokio::task::spawn_blocking(move || build_for_dev(&manifest, target, Reporter::Human))
                 .await
                 .map_err(|error| DevError::Setup(std::io::Error::other(error.to_string())))??
         }
@@ -242,8 +245,9 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
 
     let _watching = if options.watch && options.bootstrap.is_none() {
         let for_rebuild = manifest.clone();
+        let target = options.worker_target;
         let rebuild: watch::Rebuild = Arc::new(move || {
-            build_for_dev(&for_rebuild, Reporter::Human)
+            build_for_dev(&for_rebuild, target, Reporter::Human)
                 .map_err(|error| format!("{:?}", miette::Report::new(error)))
         });
         match watch::start(

@@ -29,6 +29,7 @@ fn client(endpoint: &LocalEndpoint) -> Client {
             "test",
         ))
         .endpoint_url(endpoint.url())
+        .http_client(socket_deploy::aws::http_client())
         .build();
     Client::from_conf(config)
 }

@@ -121,8 +121,17 @@ pub fn runtime_path() -> PathBuf {
     std::fs::canonicalize(&path).unwrap_or(path)
 }
 
+/// What `socket init` wrote.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Created {
+    /// The service name, from the folder's name.
+    pub service: String,
+    /// The files written, relative to the project folder.
+    pub files: Vec<&'static str>,
+}
+
 /// Writes the project; refuses (writing nothing) if any of its files exists.
-pub fn init(dir: &Path, template: &str) -> Result<(), InitError> {
+pub fn init(dir: &Path, template: &str) -> Result<Created, InitError> {
     let Some(template) = TEMPLATES.iter().find(|t| t.name == template) else {
         return Err(InitError::UnknownTemplate {
             name: template.to_string(),
@@ -166,7 +175,10 @@ pub fn init(dir: &Path, template: &str) -> Result<(), InitError> {
             source,
         })?;
     }
-    Ok(())
+    Ok(Created {
+        service: name,
+        files: template.files.iter().map(|(path, _)| *path).collect(),
+    })
 }
 
 /// A valid service name from the folder's name: `My Socket!` → `my-socket`.

@@ -26,6 +26,18 @@ pub use error::{classify, is_not_found, AwsError, SdkResultExt};
 pub const TAG_SERVICE: &str = socket_manifest::SERVICE_TAG;
 pub const TAG_STAGE: &str = socket_manifest::STAGE_TAG;
 
+/// The HTTPS client every SDK client of the tool uses: rustls with the ring crypto provider (the
+/// one socket-client's own HTTPS uses), so one TLS library is compiled instead of ring plus
+/// aws-lc-rs, the SDK's default. Trust roots are the platform's, as with the SDK's default client.
+pub fn http_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls;
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https()
+}
+
 /// The SDK clients of one region, all logging their calls into the same [`CallLog`].
 #[derive(Clone, Debug)]
 pub struct Clients {
