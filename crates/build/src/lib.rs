@@ -187,7 +187,9 @@ pub fn build_for_dev(
         let (target, env) = match arch {
             Some(host) => {
                 toolchain::ensure_rust_target(host.rust_target(), &manifest.code)?;
-                (Some(host.rust_target()), toolchain::target_env(host))
+                let mut env = toolchain::target_env(host);
+                env.link_with_rust_lld(host.rust_target());
+                (Some(host.rust_target()), env)
             }
             None => (None, toolchain::TargetEnv::default()),
         };

@@ -14,8 +14,10 @@ use super::binaries::Binaries;
 use super::output;
 use super::workers::Pool;
 
-/// Edits closer together than this are one change (an editor's save, a `git checkout`).
-const SETTLE: Duration = Duration::from_millis(300);
+/// Edits closer together than this are one change (an editor's save, a `git checkout`): an
+/// editor's write-and-rename lands within a few milliseconds, and every millisecond here is
+/// waited on each save.
+const SETTLE: Duration = Duration::from_millis(100);
 
 /// Builds the handler crate; the error is already rendered for a person to read.
 pub type Rebuild = Arc<dyn Fn() -> Result<PathBuf, String> + Send + Sync>;
