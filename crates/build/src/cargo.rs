@@ -49,6 +49,9 @@ pub fn build(request: &Request, step: &Step, label: &str) -> Result<PathBuf, Bui
     if let Some(target) = request.target {
         cmd.args(["--target", target]);
     }
+    if let Some(shared) = super::target_dir::for_handler_builds() {
+        cmd.env("CARGO_TARGET_DIR", shared);
+    }
     if let Some(dir) = request.manifest_path.parent() {
         // A rust-toolchain.toml in the handler crate picks the toolchain, as with `cargo build` there.
         cmd.current_dir(dir);

@@ -11,6 +11,7 @@ pub mod dev_target;
 pub mod host;
 pub mod packaging;
 pub mod profile;
+pub mod target_dir;
 pub mod toolchain;
 pub mod zig;
 pub mod zip;

@@ -34,14 +34,7 @@ impl Zigbuild {
 
 /// Where the tool keeps its own Zig: `$XDG_CACHE_HOME/socket/zig-venv`, else `~/.cache/socket/zig-venv`.
 pub fn cache_venv() -> Option<PathBuf> {
-    let absolute = |var: &str| {
-        std::env::var_os(var)
-            .map(PathBuf::from)
-            .filter(|p| p.is_absolute())
-    };
-    let cache =
-        absolute("XDG_CACHE_HOME").or_else(|| absolute("HOME").map(|h| h.join(".cache")))?;
-    Some(cache.join("socket").join("zig-venv"))
+    crate::target_dir::cache_dir().map(|cache| cache.join("zig-venv"))
 }
 
 fn venv_program(venv: &Path, name: &str) -> PathBuf {

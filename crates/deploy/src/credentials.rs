@@ -147,7 +147,11 @@ pub async fn load_with_env(
         (None, None) => {
             if let Some(profile) = &manifest.profile {
                 // The default chain would still take keys from the environment first.
+                let provider_config = aws_config::provider_config::ProviderConfig::default()
+                    .with_http_client(crate::aws::http_client())
+                    .with_region(Some(Region::new(manifest.region.clone())));
                 let provider = aws_config::profile::ProfileFileCredentialsProvider::builder()
+                    .configure(&provider_config)
                     .profile_name(profile)
                     .build();
                 loader = loader.profile_name(profile).credentials_provider(provider);
