@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The first minutes of a new user, measured: a fresh clone of this checkout, an empty CARGO_HOME
 # (every crate downloaded from crates.io) and no target folder, then README's main-job command,
-# timed until the echo example answers a WebSocket message. Then the second project: `socket init`
-# with the CLI already built, timed until its `socket dev` answers.
+# timed until the echo example answers a WebSocket message. Then two projects of the built CLI
+# (`socket init` → `socket dev` answering), the second one sharing the first one's dependency builds.
 #
 #   bash scripts/first-run.sh            # everything lands in target/first-run (deleted first)
 #
@@ -19,7 +19,8 @@ unset CARGO_TARGET_DIR
 cargo build -q --release -p socket-bench
 bench=$root/target/release/socket-bench
 git clone -q "$root" "$work/socket"
-export CARGO_HOME=$work/cargo-home AWS_EC2_METADATA_DISABLED=true NO_COLOR=1
+# A fresh machine: no crates downloaded, no target folders, no socket cache.
+export CARGO_HOME=$work/cargo-home XDG_CACHE_HOME=$work/cache AWS_EC2_METADATA_DISABLED=true NO_COLOR=1
 
 now() { date +%s.%N; }
 since() { echo "$(now) - $1" | bc; }
@@ -53,17 +54,24 @@ cli_build=$(grep -o 'Finished `release` profile.* in [0-9.]*[a-z]*' "$work/first
 cli_size=$(stat -c %s target/release/socket)
 echo "first-run: echo answered $first s after the command (CLI build: $cli_build, CLI binary: $cli_size bytes)"
 
-echo "first-run: second project: socket init, socket dev, with the CLI built above"
-cd "$work"
-start=$(now)
-"$work/socket/target/release/socket" init second-project >/dev/null 2>&1
-setsid "$work/socket/target/release/socket" dev --config second-project/serverless.yml --port 0 \
-  >"$work/second.log" 2>&1 &
-pid=$!
-answered "$work/second.log" "$pid" >/dev/null
-second=$(since "$start")
-kill -TERM -- "-$pid" 2>/dev/null || true
-wait "$pid" 2>/dev/null || true
-echo "first-run: second project answered $second s after socket init"
-printf '{"kind":"first-run","first_s":%s,"cli_build":"%s","cli_bytes":%s,"second_project_s":%s}\n' \
-  "$first" "$cli_build" "$cli_size" "$second" >>"$root/target/first-run.jsonl"
+# Projects of an installed CLI: `socket init` + `socket dev`, twice. The first compiles the
+# runtime and the template's dependencies into socket's shared target folder, the second finds
+# them there and compiles only its own crate.
+socket=$work/socket/target/release/socket
+project() { # name → seconds from `socket init` to an answered echo
+  local start pid
+  start=$(now)
+  (cd "$work" && "$socket" init "$1" >/dev/null 2>&1)
+  setsid "$socket" dev --config "$work/$1/serverless.yml" --port 0 >"$work/$1.log" 2>&1 &
+  pid=$!
+  answered "$work/$1.log" "$pid" >/dev/null
+  since "$start"
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+one=$(project first-project)
+echo "first-run: installed CLI, first project answered $one s after socket init"
+two=$(project second-project)
+echo "first-run: installed CLI, second project answered $two s after socket init"
+printf '{"kind":"first-run","first_s":%s,"cli_build":"%s","cli_bytes":%s,"first_project_s":%s,"second_project_s":%s}\n' \
+  "$first" "$cli_build" "$cli_size" "$one" "$two" >>"$root/target/first-run.jsonl"

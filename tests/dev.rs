@@ -535,6 +535,37 @@ async fn busy_workers_scale_out_on_demand_up_to_the_cap() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reserved_concurrency_in_the_manifest_caps_the_workers() {
+    // The echo example's manifest with `reservedConcurrency: 3`, its handler as the tests built it.
+    let root = socket_tests::workspace::workspace_root();
+    let dir = tempfile::tempdir().unwrap();
+    let manifest = std::fs::read_to_string(root.join("examples/echo/serverless.yml")).unwrap();
+    let code = root.join("examples/echo").display().to_string();
+    let manifest = format!("{manifest}    reservedConcurrency: 3\n    code: {code}\n");
+    std::fs::write(dir.path().join("serverless.yml"), manifest).unwrap();
+    let binary = socket_tests::workspace::example_binary("echo");
+    let args: Vec<String> = [
+        "dev",
+        "--config",
+        &dir.path().join("serverless.yml").display().to_string(),
+        "--port",
+        "0",
+        "--timeout",
+        "30",
+        "--bootstrap",
+        &binary.display().to_string(),
+    ]
+    .iter()
+    .map(|arg| arg.to_string())
+    .collect();
+    let dev = SocketDev::start(&args);
+    sleep_from_many(&dev, 6, 500).await;
+    let workers = workers_that_slept(&dev, 6).await;
+    assert_eq!(workers.len(), 3, "{workers:?}\n{}", dev.output().join("\n"));
+    assert_eq!(child_processes(dev.pid()).len(), 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_closes_clients_runs_disconnect_and_stops_the_workers() {
     let mut dev = SocketDev::echo(&["--workers", "2"]);
     let mut first = ws_client::connect(&dev.ws_url).await;

@@ -7,8 +7,10 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::broadcast::BroadcastReport;
 use crate::deploy_run::DeployStepReport;
 use crate::echo_load::EchoReport;
+use crate::edit_loop::EditLoopReport;
 use crate::hold::HoldReport;
 use crate::instructions::InstructionsReport;
 use crate::runtime_bench::RuntimeReport;
@@ -31,6 +33,8 @@ pub struct Results {
     pub zip: Vec<ZipReport>,
     pub deploy: Vec<DeployStepReport>,
     pub instructions: Vec<InstructionsReport>,
+    pub broadcast: Vec<BroadcastReport>,
+    pub edit_loop: Vec<EditLoopReport>,
 }
 
 impl Results {
@@ -55,6 +59,8 @@ impl Results {
                 Some("instructions") => {
                     serde_json::from_str(line).map(|r| results.instructions.push(r))
                 }
+                Some("broadcast") => serde_json::from_str(line).map(|r| results.broadcast.push(r)),
+                Some("edit-loop") => serde_json::from_str(line).map(|r| results.edit_loop.push(r)),
                 _ => {
                     skipped.push(format!("line {}: no known kind", number + 1));
                     continue;
@@ -76,7 +82,67 @@ impl Results {
         self.render_instructions(&mut out);
         self.render_zip(&mut out);
         self.render_deploy(&mut out);
+        self.render_broadcast(&mut out);
+        self.render_edit_loop(&mut out);
         out
+    }
+
+    fn render_broadcast(&self, out: &mut String) {
+        if self.broadcast.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "### Broadcast\n\n| run | opened | joins/s (call p50 / p99 ms) | delivered | last member after ms | p50 member ms | leaves/s | RSS idle MiB | RSS joined MiB | RSS peak MiB |\n|---|---|---|---|---|---|---|---|---|---|");
+        let mib = |kib: Option<u64>| {
+            kib.map(|k| format!("{:.1}", k as f64 / 1024.0))
+                .unwrap_or_else(|| "—".into())
+        };
+        for (n, run) in self.broadcast.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "| {} | {}/{} in {:.1} s | {:.0} ({:.1} / {:.1}) | {}/{} | {:.0} | {:.0} | {:.0} | {} | {} | {} |",
+                n + 1,
+                run.opened,
+                run.requested,
+                run.open_s,
+                run.join.per_second,
+                run.join.call.p50_ms,
+                run.join.call.p99_ms,
+                run.delivered,
+                run.members,
+                run.last_ms,
+                run.arrival.p50_ms,
+                run.leave.per_second,
+                mib(run.rss_idle_kib),
+                mib(run.rss_joined_kib),
+                mib(run.rss_peak_kib),
+            );
+        }
+        out.push('\n');
+    }
+
+    fn render_edit_loop(&self, out: &mut String) {
+        if self.edit_loop.is_empty() {
+            return;
+        }
+        let _ = writeln!(out, "### Save → new code served (`socket dev`)\n\n| workers | edits | served s (median) | each edit s | rebuild starts ms (median) | workers replaced s (median) |\n|---|---|---|---|---|---|");
+        for run in &self.edit_loop {
+            let each: Vec<String> = run
+                .edits
+                .iter()
+                .map(|e| format!("{:.2}", e.served_ms / 1000.0))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {:.2} | {} | {:.0} | {:.2} |",
+                run.worker_target,
+                run.edits.len(),
+                run.median_served_ms / 1000.0,
+                each.join(", "),
+                run.median_rebuilding_ms,
+                run.median_replaced_ms / 1000.0,
+            );
+        }
+        out.push('\n');
     }
 
     fn render_echo(&self, subject: &str, out: &mut String) {
@@ -350,5 +416,69 @@ mod tests {
         let text = results.render("socket");
         assert!(text.contains("throughput 20.0× sls's"), "{text}");
         assert!(text.contains("latency p99 1/20.0 of sls's"), "{text}");
+    }
+
+    #[test]
+    fn broadcast_and_edit_loop_records_become_tables() {
+        let throughput = |per_second: f64| crate::registry_load::ThroughputReport {
+            calls: 10_000,
+            failed: 0,
+            first_error: None,
+            seconds: 10_000.0 / per_second,
+            per_second,
+            call: Summary::default(),
+        };
+        let broadcast = BroadcastReport {
+            kind: "broadcast".into(),
+            label: "socket".into(),
+            requested: 10_000,
+            opened: 10_000,
+            open_failed: 0,
+            first_open_error: None,
+            open_s: 12.5,
+            registered: 10_000,
+            join: throughput(2500.0),
+            members: 10_000,
+            delivered: 9_999,
+            arrival: Summary::default(),
+            last_ms: 1234.0,
+            leave: throughput(3000.0),
+            server_processes: Some(5),
+            rss_idle_kib: Some(30 * 1024),
+            rss_joined_kib: Some(300 * 1024),
+            rss_peak_kib: None,
+        };
+        let edits = EditLoopReport {
+            kind: "edit-loop".into(),
+            label: "socket".into(),
+            worker_target: "host".into(),
+            edits: [1500.0, 1250.0, 1300.0]
+                .iter()
+                .map(|&served_ms| crate::edit_loop::EditTimes {
+                    rebuilding_ms: 100.0,
+                    replaced_ms: served_ms - 5.0,
+                    served_ms,
+                })
+                .collect(),
+            median_served_ms: 1300.0,
+            median_rebuilding_ms: 100.0,
+            median_replaced_ms: 1295.0,
+        };
+        let lines = [
+            serde_json::to_string(&broadcast).unwrap(),
+            serde_json::to_string(&edits).unwrap(),
+        ]
+        .join("\n");
+        let (results, skipped) = Results::parse(&lines);
+        assert!(skipped.is_empty(), "{skipped:?}");
+        let text = results.render("socket");
+        assert!(
+            text.contains("| 1 | 10000/10000 in 12.5 s | 2500 (0.0 / 0.0) | 9999/10000 | 1234 | 0 | 3000 | 30.0 | 300.0 | — |"),
+            "{text}"
+        );
+        assert!(
+            text.contains("| host | 3 | 1.30 | 1.50, 1.25, 1.30 | 100 | 1.29 |"),
+            "{text}"
+        );
     }
 }

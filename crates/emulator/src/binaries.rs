@@ -22,7 +22,12 @@ impl Binaries {
     /// Copies `built` as the next generation and returns the copy's path.
     pub fn stage(&mut self, built: &Path) -> std::io::Result<PathBuf> {
         self.generation += 1;
-        let copy = self.dir.join(format!("bootstrap-{}", self.generation));
+        // `.exe` on Windows, where the host-target build is what the workers run.
+        let copy = self.dir.join(format!(
+            "bootstrap-{}{}",
+            self.generation,
+            std::env::consts::EXE_SUFFIX
+        ));
         std::fs::copy(built, &copy)?;
         Ok(copy)
     }

@@ -213,7 +213,18 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
         ),
         working_dir: manifest.code.clone(),
     };
-    let pool = workers::Pool::start(function, binary, options.workers);
+    // Lambda runs at most `reservedConcurrency` environments of the function: so do the workers.
+    let workers = match manifest.reserved_concurrency {
+        Some(0) => {
+            Reporter::Human.info(
+                "warning: reservedConcurrency is 0: on AWS every invocation of this function is throttled; socket dev runs one worker",
+            );
+            1
+        }
+        Some(reserved) => options.workers.min(reserved as usize),
+        None => options.workers,
+    };
+    let pool = workers::Pool::start(function, binary, workers);
     let gateway = gateway::Gateway::new(
         gateway::GatewayConfig {
             stage: manifest.stage.clone(),
@@ -233,7 +244,7 @@ async fn serve(options: DevOptions) -> Result<(), DevError> {
     output::plain(&format!("{management_endpoint}/@connections"));
     Reporter::Human.info(format!(
         "up to {} worker(s) of {} · timeout {}s · routes: $connect, $disconnect, $default{}{} · Ctrl-C stops",
-        options.workers.max(1),
+        workers.max(1),
         manifest.resource_prefix(),
         timeout.as_secs_f64(),
         if manifest.routes.is_empty() { "" } else { ", " },
