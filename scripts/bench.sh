@@ -37,6 +37,9 @@ export AWS_ACCESS_KEY_ID=AKIDBENCHMARK AWS_SECRET_ACCESS_KEY=benchmark-secret AW
   AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true SLS_TELEMETRY_DISABLED=1 \
   SLS_NOTIFICATIONS_MODE=off NO_UPDATE_NOTIFIER=1 CARGO_NET_OFFLINE=true
 unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL
+# The handlers `socket` builds go to this checkout's target folder (instead of the per-user
+# shared one), beside bare-echo, whose builds below use the same profile.
+export SOCKET_TARGET_DIR=$root/target
 
 bench=$root/target/release/socket-bench
 socket=$root/target/release/socket
