@@ -567,6 +567,24 @@ async fn reserved_concurrency_in_the_manifest_caps_the_workers() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sigterm_closes_clients_runs_disconnect_and_stops_the_workers() {
+    stopping_closes_clients_runs_disconnect_and_stops_the_workers(|dev| {
+        dev.terminate(Duration::from_secs(15))
+    })
+    .await;
+}
+
+/// Ctrl-C reaches the whole foreground process group: the workers must still run `$disconnect`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_closes_clients_runs_disconnect_and_stops_the_workers() {
+    stopping_closes_clients_runs_disconnect_and_stops_the_workers(|dev| {
+        dev.interrupt(Duration::from_secs(15))
+    })
+    .await;
+}
+
+async fn stopping_closes_clients_runs_disconnect_and_stops_the_workers(
+    stop: fn(&mut SocketDev) -> Option<std::process::ExitStatus>,
+) {
     let mut dev = SocketDev::echo(&["--workers", "2"]);
     let mut first = ws_client::connect(&dev.ws_url).await;
     let mut second = ws_client::connect(&dev.ws_url).await;
@@ -575,8 +593,7 @@ async fn sigterm_closes_clients_runs_disconnect_and_stops_the_workers() {
     let workers_before = child_processes(dev.pid());
     assert!(!workers_before.is_empty(), "worker processes run");
 
-    let status = tokio::task::block_in_place(|| dev.terminate(Duration::from_secs(15)))
-        .expect("socket dev exits after SIGTERM");
+    let status = tokio::task::block_in_place(|| stop(&mut dev)).expect("socket dev exits");
     assert!(status.success(), "exit status {status}");
     for client in [&mut first, &mut second] {
         match ws_client::next(client, WAIT).await {
@@ -596,6 +613,15 @@ async fn sigterm_closes_clients_runs_disconnect_and_stops_the_workers() {
             output.join("\n")
         );
     }
+    // The workers were stopped by `socket dev` once it was done with them, not killed by the
+    // signal and replaced on the way out.
+    assert!(
+        !output
+            .iter()
+            .any(|line| line.contains("starting a new process")),
+        "a worker died and was replaced while stopping:\n{}",
+        output.join("\n")
+    );
     for pid in workers_before {
         assert!(
             !std::path::Path::new(&format!("/proc/{pid}")).exists()

@@ -49,7 +49,11 @@ impl SocketDev {
 
     /// `socket <args>` with extra environment variables; waits until it printed its URLs.
     pub fn start_with_env(args: &[String], env: &[(&str, &str)]) -> SocketDev {
-        let mut child = Command::new(socket_binary())
+        let mut command = Command::new(socket_binary());
+        // Its own process group, as a shell gives a foreground job: `interrupt` signals it whole.
+        #[cfg(unix)]
+        std::os::unix::process::CommandExt::process_group(&mut command, 0);
+        let mut child = command
             .args(args)
             .envs(env.iter().copied())
             .current_dir(workspace_root())
@@ -146,6 +150,22 @@ impl SocketDev {
     pub fn terminate(&mut self, timeout: Duration) -> Option<ExitStatus> {
         let _ = Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let give_up = Instant::now() + timeout;
+        while Instant::now() < give_up {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        None
+    }
+
+    /// Ctrl-C in a terminal: SIGINT to the whole process group (`socket dev` and anything it
+    /// started in the group); waits (at most `timeout`) for `socket dev` to exit.
+    pub fn interrupt(&mut self, timeout: Duration) -> Option<ExitStatus> {
+        let _ = Command::new("kill")
+            .args(["-INT", "--", &format!("-{}", self.child.id())])
             .status();
         let give_up = Instant::now() + timeout;
         while Instant::now() < give_up {

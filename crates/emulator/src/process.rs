@@ -63,6 +63,11 @@ impl WorkerProcess {
             .current_dir(&function.working_dir)
             .stdin(Stdio::null())
             .kill_on_drop(true);
+        // A process group of its own: Ctrl-C in the terminal signals the whole foreground group,
+        // and the workers must outlive it long enough to run `$disconnect` for every connection
+        // `socket dev` closes on its way out (it stops them itself afterwards).
+        #[cfg(unix)]
+        process.process_group(0);
         match &output {
             ProcessOutput::Prefixed => process.stdout(Stdio::piped()).stderr(Stdio::piped()),
             ProcessOutput::File(file) => {
