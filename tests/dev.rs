@@ -47,14 +47,7 @@ async fn a_worker_that_exits_mid_invocation_is_replaced_and_the_client_gets_the_
     assert_eq!(workers_before.len(), 1, "{workers_before:?}");
 
     ws_client::send_route(&mut client, "crash", Value::Null).await;
-    let frame = ws_client::next_json(&mut client, WAIT).await;
-    assert_eq!(frame["message"], "Internal server error", "{frame}");
-    assert_eq!(frame["connectionId"], id.as_str(), "{frame}");
-    assert!(
-        frame["requestId"].as_str().is_some_and(|r| !r.is_empty()),
-        "{frame}"
-    );
-    assert_eq!(frame.as_object().unwrap().len(), 3, "{frame}");
+    echo_checks::assert_error_frame(&ws_client::next_json(&mut client, WAIT).await, &id);
     assert!(
         dev.wait_for_line(WAIT, |line| line
             .contains(&format!("while running crash {id}")))

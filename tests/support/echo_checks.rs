@@ -104,20 +104,25 @@ pub async fn failing_handler_gets_the_error_frame_and_the_connection_stays_open(
     let id = ws_client::whoami(&mut client).await;
 
     ws_client::send_route(&mut client, "fail", Value::Null).await;
-    let frame = ws_client::next_json(&mut client, WAIT).await;
-    assert_eq!(frame["message"], "Internal server error", "{frame}");
-    assert_eq!(frame["connectionId"], id.as_str(), "{frame}");
-    assert!(
-        frame["requestId"].as_str().is_some_and(|r| !r.is_empty()),
-        "{frame}"
-    );
-    assert_eq!(frame.as_object().unwrap().len(), 3, "{frame}");
+    assert_error_frame(&ws_client::next_json(&mut client, WAIT).await, &id);
 
     ws_client::send_route(&mut client, "echo", json!("still here")).await;
     assert_eq!(
         ws_client::next_json(&mut client, WAIT).await,
         json!("still here")
     );
+}
+
+/// API Gateway's frame for a failed invocation of connection `id`: exactly `message`,
+/// `connectionId` and `requestId`.
+pub fn assert_error_frame(frame: &Value, id: &str) {
+    assert_eq!(frame["message"], "Internal server error", "{frame}");
+    assert_eq!(frame["connectionId"], id, "{frame}");
+    assert!(
+        frame["requestId"].as_str().is_some_and(|r| !r.is_empty()),
+        "{frame}"
+    );
+    assert_eq!(frame.as_object().unwrap().len(), 3, "{frame}");
 }
 
 /// Editing the handler rebuilds it and swaps the workers under an open connection, which sees

@@ -148,25 +148,20 @@ impl SocketDev {
 
     /// Sends SIGTERM and waits (at most `timeout`) for the process to exit.
     pub fn terminate(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let give_up = Instant::now() + timeout;
-        while Instant::now() < give_up {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        None
+        let pid = self.child.id().to_string();
+        self.signal_and_wait(&["-TERM", &pid], timeout)
     }
 
     /// Ctrl-C in a terminal: SIGINT to the whole process group (`socket dev` and anything it
     /// started in the group); waits (at most `timeout`) for `socket dev` to exit.
     pub fn interrupt(&mut self, timeout: Duration) -> Option<ExitStatus> {
-        let _ = Command::new("kill")
-            .args(["-INT", "--", &format!("-{}", self.child.id())])
-            .status();
+        let group = format!("-{}", self.child.id());
+        self.signal_and_wait(&["-INT", "--", &group], timeout)
+    }
+
+    /// `kill <kill_args>`, then waits (at most `timeout`) for `socket dev` to exit.
+    fn signal_and_wait(&mut self, kill_args: &[&str], timeout: Duration) -> Option<ExitStatus> {
+        let _ = Command::new("kill").args(kill_args).status();
         let give_up = Instant::now() + timeout;
         while Instant::now() < give_up {
             if let Ok(Some(status)) = self.child.try_wait() {

@@ -1,10 +1,38 @@
 //! Progress for long steps: an indicatif spinner with elapsed time on a terminal,
 //! plain lines otherwise (CI logs, pipes), and nothing at all in `--json` mode.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
+
+/// The spinner on screen now, if any: other lines are printed around it (see [`suspend`]).
+static ACTIVE: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Runs `print` with the spinner on screen (if any) taken off and redrawn afterwards, so that a
+/// line printed meanwhile (a `-v` log line) never lands in the middle of the spinner's line.
+pub fn suspend<R>(print: impl FnOnce() -> R) -> R {
+    let active = ACTIVE.lock().map(|bar| bar.clone()).unwrap_or_default();
+    match active {
+        Some(bar) => bar.suspend(print),
+        None => print(),
+    }
+}
+
+/// stderr written around the spinner ([`suspend`]): the writer for log lines.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct StderrAroundProgress;
+
+impl Write for StderrAroundProgress {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        suspend(|| std::io::stderr().write(buf))
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
 
 /// How a command reports its steps.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,6 +63,9 @@ impl Reporter {
                 );
                 bar.set_message(label.clone());
                 bar.enable_steady_tick(Duration::from_millis(100));
+                if let Ok(mut active) = ACTIVE.lock() {
+                    *active = Some(bar.clone());
+                }
                 Some(bar)
             }
             Reporter::Human => {
@@ -54,7 +85,7 @@ impl Reporter {
     /// A one-off line of information (not an error).
     pub fn info(self, line: impl AsRef<str>) {
         if self == Reporter::Human {
-            eprintln!("  {}", line.as_ref());
+            suspend(|| eprintln!("  {}", line.as_ref()));
         }
     }
 }
@@ -86,6 +117,9 @@ impl Step {
         };
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
+            if let Ok(mut active) = ACTIVE.lock() {
+                active.take_if(|shown| shown.is_finished());
+            }
         }
         if self.reporter == Reporter::Human {
             eprintln!("{line}");

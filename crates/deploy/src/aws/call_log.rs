@@ -24,7 +24,8 @@ pub fn init_logging(verbose: bool) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Log lines go around the step's spinner, not through it.
+        .with_writer(|| socket_progress::StderrAroundProgress)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .try_init();
