@@ -1,24 +1,24 @@
 //! A copy of `examples/echo` as a standalone crate in a temporary folder, for tests that let
 //! `socket dev` build (and rebuild) the handler itself.
 
-use std::path::PathBuf;
+use std::path::Path;
 
 use crate::socket_dev::SocketDev;
 use crate::workspace::workspace_root;
 
+/// Removed with its folder when dropped.
 pub struct EchoProject {
-    pub dir: PathBuf,
+    dir: tempfile::TempDir,
 }
 
 impl EchoProject {
     pub fn new() -> EchoProject {
         let root = workspace_root();
-        let unique = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos();
-        let dir =
-            std::env::temp_dir().join(format!("socket-dev-watch-{}-{unique}", std::process::id()));
+        let temp = tempfile::Builder::new()
+            .prefix("socket-dev-watch-")
+            .tempdir()
+            .unwrap();
+        let dir = temp.path();
         std::fs::create_dir_all(dir.join("src")).unwrap();
         let example = root.join("examples/echo");
         std::fs::copy(example.join("src/main.rs"), dir.join("src/main.rs")).unwrap();
@@ -36,7 +36,12 @@ impl EchoProject {
             ),
         )
         .unwrap();
-        EchoProject { dir }
+        EchoProject { dir: temp }
+    }
+
+    /// The project's folder.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
     }
 
     /// `socket dev` building and watching this copy, for `--worker-target <worker_target>`, in a
@@ -45,7 +50,7 @@ impl EchoProject {
         let args: Vec<String> = [
             "dev",
             "--config",
-            &self.dir.join("serverless.yml").display().to_string(),
+            &self.dir().join("serverless.yml").display().to_string(),
             "--port",
             "0",
             "--workers",
@@ -70,7 +75,7 @@ impl EchoProject {
     }
 
     pub fn edit(&self, file: &str, change: impl FnOnce(String) -> String) {
-        let path = self.dir.join(file);
+        let path = self.dir().join(file);
         let source = std::fs::read_to_string(&path).unwrap();
         let changed = change(source.clone());
         assert_ne!(source, changed, "the edit changed nothing in {file}");
@@ -81,11 +86,5 @@ impl EchoProject {
 impl Default for EchoProject {
     fn default() -> Self {
         EchoProject::new()
-    }
-}
-
-impl Drop for EchoProject {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
